@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { baseStatusShape, kindSchema } from "./meta.js";
+import { duration, objectName, objectRef, vmid } from "./primitives.js";
+import { hostProfile } from "./host-patch-plan.js";
+
+/** One host of one plan: made by the controller, never by a user. */
+export const hostPatchSpec = z.strictObject({
+  planRef: objectRef,
+  clusterRef: objectRef.optional(),
+  host: objectName.describe("Node name, or the standalone host's name"),
+  profile: hostProfile,
+  cycle: z.string().min(1).describe("The plan cycle this patch belongs to"),
+});
+
+export const hostPatchPhase = z.enum([
+  "Pending",
+  "Preflight",
+  "Blocked",
+  "Skipped",
+  "Upgrading",
+  "Evacuating",
+  "Rebooting",
+  "AwaitingReturn",
+  "Verifying",
+  "Restoring",
+  "Succeeded",
+  "Failed",
+]);
+export type HostPatchPhase = z.infer<typeof hostPatchPhase>;
+
+export const packageChange = z.strictObject({
+  name: z.string(),
+  from: z.string().optional(),
+  to: z.string(),
+});
+
+export const migrationRecord = z.strictObject({
+  vmid,
+  type: z.enum(["qemu", "lxc"]),
+  from: z.string(),
+  to: z.string(),
+  mode: z.enum(["online", "restart", "ha", "offline"]),
+  state: z.enum(["Planned", "Running", "Done", "Failed"]),
+  taskId: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const gateResult = z.strictObject({
+  name: z.string(),
+  passed: z.boolean(),
+  message: z.string(),
+});
+
+/** A step recorded before it is acted on, with what will prove it happened. */
+export const stepIntent = z.strictObject({
+  name: z.string(),
+  id: z.string(),
+  startedAt: z.string(),
+  timeout: duration.optional(),
+});
+
+export const hostPatchStatus = z.strictObject({
+  ...baseStatusShape,
+  phase: hostPatchPhase.optional(),
+  phaseSince: z.string().optional(),
+  message: z.string().optional(),
+  gates: z.array(gateResult).optional(),
+  pendingPackages: z.array(packageChange).optional(),
+  upgradedPackages: z.array(packageChange).optional(),
+  rebootDecision: z.strictObject({ required: z.boolean(), reasons: z.array(z.string()) }).optional(),
+  migrations: z.array(migrationRecord).optional().describe("Migrations planned and done, in order"),
+  migrationsToUndo: z.array(migrationRecord).optional(),
+  bootIdBeforeReboot: z.string().optional(),
+  bootIdAfterReboot: z.string().optional(),
+  rebootIssuedAt: z.string().optional(),
+  currentStep: stepIntent.optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  lastError: z
+    .strictObject({ reason: z.string(), message: z.string(), at: z.string(), retryable: z.boolean() })
+    .optional(),
+});
+
+export const hostPatch = kindSchema("HostPatch", hostPatchSpec, hostPatchStatus);
+export type HostPatch = z.infer<typeof hostPatch>;
