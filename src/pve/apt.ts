@@ -1,0 +1,142 @@
+import { compareDebianVersions } from "./debian-version.js";
+import { unparseable, type ParseContext } from "./errors.js";
+
+/**
+ * `LC_ALL=C` keeps apt's summary line in English (a bare leading NAME=value word is an environment
+ * assignment for the remote shell; contract 2). `dist-upgrade`, not `upgrade`: plain upgrade holds
+ * back new kernel packages.
+ */
+export const APT_SIMULATE_ARGV = ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"] as const;
+export const APT_UPDATE_ARGV = ["apt-get", "update"] as const;
+
+export type AptChangeKind = "upgrade" | "install" | "downgrade" | "reinstall";
+
+export interface AptPackageChange {
+  readonly kind: AptChangeKind;
+  /** As apt prints it (may carry an `:arch` qualifier for foreign architectures). */
+  readonly package: string;
+  /** Installed version; undefined for a new package. */
+  readonly oldVersion: string | undefined;
+  readonly newVersion: string;
+  /** e.g. ["Proxmox:8.4/pve-no-subscription"] or ["Debian:12.10/stable", "Debian-Security:12/stable-security"]. */
+  readonly origins: readonly string[];
+  readonly arch: string | undefined;
+}
+
+export interface AptRemoval {
+  readonly package: string;
+  readonly version: string | undefined;
+  readonly purge: boolean;
+}
+
+export interface AptConfigure {
+  readonly package: string;
+  readonly version: string;
+  readonly arch: string | undefined;
+}
+
+export interface AptSummary {
+  readonly upgraded: number;
+  readonly newlyInstalled: number;
+  readonly reinstalled: number;
+  readonly downgraded: number;
+  readonly toRemove: number;
+  readonly notUpgraded: number;
+}
+
+export interface AptSimulation {
+  readonly changes: readonly AptPackageChange[];
+  readonly removals: readonly AptRemoval[];
+  readonly configures: readonly AptConfigure[];
+  readonly summary: AptSummary;
+}
+
+const INST = /^Inst (\S+)(?: \[([^\]]*)\])? \(([^)]*)\)/;
+const CONF = /^Conf (\S+) \(([^)]*)\)/;
+const REMV = /^(Remv|Purg) (\S+)(?: \[([^\]]*)\])?/;
+const SUMMARY =
+  /^(\d+) upgraded, (\d+) newly installed, (?:(\d+) reinstalled, )?(?:(\d+) downgraded, )?(\d+) to remove and (\d+) not upgraded\.\s*$/m;
+
+// "(6.8.12-10 Proxmox:8.4/pve-no-subscription [amd64])" without the parentheses.
+function parseTarget(
+  inner: string,
+): { version: string; origins: string[]; arch: string | undefined } | undefined {
+  const m = /^(\S+)(.*?)(?:\s*\[([^\]]*)\])?\s*$/.exec(inner.trim());
+  if (!m?.[1]) return undefined;
+  const origins = (m[2] ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  return { version: m[1], origins, arch: m[3] };
+}
+
+function kindOf(oldVersion: string | undefined, newVersion: string): AptChangeKind {
+  if (oldVersion === undefined) return "install";
+  const c = compareDebianVersions(newVersion, oldVersion);
+  return c > 0 ? "upgrade" : c < 0 ? "downgrade" : "reinstall";
+}
+
+/**
+ * Parses `apt-get -s dist-upgrade`. The `Inst`/`Conf`/`Remv`/`Purg` lines are apt's simulation
+ * trace (never translated); the summary line must be present, because without it we cannot tell
+ * "nothing to do" from "apt stopped early".
+ */
+export function parseAptSimulation(text: string, ctx?: ParseContext): AptSimulation {
+  const cmd = APT_SIMULATE_ARGV.join(" ");
+  const changes: AptPackageChange[] = [];
+  const removals: AptRemoval[] = [];
+  const configures: AptConfigure[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith("Inst ")) {
+      const m = INST.exec(line);
+      const target = m?.[3] !== undefined ? parseTarget(m[3]) : undefined;
+      if (!m?.[1] || target === undefined)
+        unparseable(ctx, cmd, line, "an Inst line is not `Inst pkg [old] (new origin [arch])`");
+      const oldVersion = m[2] === undefined || m[2] === "" ? undefined : m[2];
+      changes.push({
+        kind: kindOf(oldVersion, target.version),
+        package: m[1],
+        oldVersion,
+        newVersion: target.version,
+        origins: target.origins,
+        arch: target.arch,
+      });
+    } else if (line.startsWith("Conf ")) {
+      const m = CONF.exec(line);
+      const target = m?.[2] !== undefined ? parseTarget(m[2]) : undefined;
+      if (!m?.[1] || target === undefined)
+        unparseable(ctx, cmd, line, "a Conf line is not `Conf pkg (version origin [arch])`");
+      configures.push({ package: m[1], version: target.version, arch: target.arch });
+    } else if (line.startsWith("Remv ") || line.startsWith("Purg ")) {
+      const m = REMV.exec(line);
+      if (!m?.[2]) unparseable(ctx, cmd, line, "a Remv line is not `Remv pkg [version]`");
+      removals.push({ package: m[2], version: m[3] === "" ? undefined : m[3], purge: m[1] === "Purg" });
+    }
+  }
+  const s = SUMMARY.exec(text);
+  if (!s) unparseable(ctx, cmd, text, "no `N upgraded, N newly installed, ...` summary line");
+  const n = (i: number): number => Number(s[i] ?? "0");
+  return {
+    changes,
+    removals,
+    configures,
+    summary: {
+      upgraded: n(1),
+      newlyInstalled: n(2),
+      reinstalled: n(3),
+      downgraded: n(4),
+      toRemove: n(5),
+      notUpgraded: n(6),
+    },
+  };
+}
+
+/** Nothing would be installed, upgraded or removed. */
+export function isUpToDate(sim: AptSimulation): boolean {
+  return sim.changes.length === 0 && sim.removals.length === 0;
+}
+
+/** A Proxmox kernel package is among the changes (pveupgrade's own "kernel updated" test). */
+export function kernelUpdatePending(sim: AptSimulation): boolean {
+  return sim.changes.some((c) => /^(?:pve|proxmox)-kernel/.test(c.package));
+}

@@ -1,0 +1,24 @@
+/**
+ * The `reason` values src/pve errors and unavailable observations carry. Reconcilers put them on
+ * conditions and gates quote them, so they are part of the interface.
+ */
+export const PveReason = {
+  /** Retryable: a remote command printed something the parser does not understand; the gate stays closed. */
+  UnparseableOutput: "UnparseableOutput",
+  /** Retryable: a remote command exited non-zero for a reason not classified more precisely. */
+  CommandFailed: "CommandFailed",
+  /** Terminal: the remote shell could not find the command (exit 127). */
+  CommandMissing: "CommandMissing",
+  /** Retryable: a Proxmox or dpkg/apt lock is held by someone else. */
+  LockHeld: "LockHeld",
+  /** Retryable: the guest's config carries a lock (`VM 100 is locked (backup)`). */
+  GuestLocked: "GuestLocked",
+  /** Retryable: the command was ended by a signal (no exit code). */
+  CommandKilled: "CommandKilled",
+  /** Retryable: a batched exec reply lacks a step's end marker: the output was cut off. */
+  BatchTruncated: "BatchTruncated",
+  /** Terminal: an argument (node, vmid, storage, snapshot name, unit) is not a valid value. */
+  InvalidArgument: "InvalidArgument",
+} as const;
+
+export type PveReason = (typeof PveReason)[keyof typeof PveReason];
