@@ -6,7 +6,9 @@ import { EXIT } from "./exit-codes.js";
 import { processIo, type Io } from "./io.js";
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -32,7 +34,10 @@ Docs: README.md and docs/ in the Refit repository.`,
   registerValidate(program, io, setExit);
   registerCrds(program, io, setExit);
   for (const c of program.commands) {
-    c.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    c.exitOverride().configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    });
     c.showHelpAfterError(`(run refit ${c.name()} --help for usage)`);
   }
   return program;

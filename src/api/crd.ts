@@ -5,7 +5,11 @@ import { toStructural, type JsonSchema } from "./structural-schema.js";
 import { API_GROUP, API_VERSION } from "./version.js";
 
 function schemaOf(info: KindInfo, part: "spec" | "status"): JsonSchema {
-  const full = z.toJSONSchema(info.schema, { io: "input", reused: "inline", unrepresentable: "throw" }) as JsonSchema;
+  const full = z.toJSONSchema(info.schema, {
+    io: "input",
+    reused: "inline",
+    unrepresentable: "throw",
+  }) as JsonSchema;
   const props = full.properties as Record<string, JsonSchema>;
   const node = props[part];
   if (!node) throw new Error(`${info.kind} has no ${part} schema`);

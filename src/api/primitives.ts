@@ -6,7 +6,10 @@ export const objectName = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS-1123 name: lower case letters, digits, '-' and '.'");
+  .regex(
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+    "must be a DNS-1123 name: lower case letters, digits, '-' and '.'",
+  );
 
 /** Go-style duration: `90s`, `5m`, `1h30m`, `2d`, `500ms`. */
 export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$";
@@ -45,7 +48,8 @@ export const VMID_RANGE_PATTERN = "^[0-9]+(-[0-9]+)?$";
 /** Parses `100` or `100-199` into an inclusive range, or says what is wrong. */
 export function parseVmidRange(value: number | string): { from: number; to: number } | string {
   const text = String(value);
-  if (!new RegExp(VMID_RANGE_PATTERN).test(text)) return `expected a vmid or a range like 100-199, got ${JSON.stringify(text)}`;
+  if (!new RegExp(VMID_RANGE_PATTERN).test(text))
+    return `expected a vmid or a range like 100-199, got ${JSON.stringify(text)}`;
   const [a, b] = text.split("-");
   const from = Number(a);
   const to = b === undefined ? from : Number(b);
@@ -55,10 +59,14 @@ export function parseVmidRange(value: number | string): { from: number; to: numb
 }
 
 /** A vmid (`105`) or an inclusive vmid range (`"100-199"`). */
-export const vmidOrRange = z.union([vmid, z.string().regex(new RegExp(VMID_RANGE_PATTERN))]).superRefine((v, ctx) => {
-  const r = parseVmidRange(v);
-  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r, input: v });
-});
+export const vmidOrRange = z
+  .union([vmid, z.string().regex(new RegExp(VMID_RANGE_PATTERN), "must be a vmid or a range like 100-199")])
+  .superRefine((v, ctx) => {
+    // The branches check form; what is left is the order and bounds of a range written as a string.
+    if (typeof v !== "string" || !new RegExp(VMID_RANGE_PATTERN).test(v)) return;
+    const r = parseVmidRange(v);
+    if (typeof r === "string") ctx.addIssue({ code: "custom", message: r, input: v });
+  });
 
 /** An IANA time zone, checked against the runtime's time zone database. */
 export const timeZone = z
@@ -77,7 +85,8 @@ export const timeZone = z
   );
 
 /** A 5-field cron expression (minute hour day-of-month month day-of-week). */
-export const CRON_FIELD = "(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*";
+export const CRON_FIELD =
+  "(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*";
 export const cron = z
   .string()
   .regex(
@@ -123,4 +132,7 @@ export const objectRef = z.strictObject({ name: objectName });
 export type ObjectRef = z.infer<typeof objectRef>;
 
 /** A command as an argv array: never a shell string. */
-export const argv = z.array(z.string()).min(1).describe("Command as an argv array; never interpreted by a shell");
+export const argv = z
+  .array(z.string())
+  .min(1)
+  .describe("Command as an argv array; never interpreted by a shell");

@@ -78,6 +78,13 @@ function mergeObjectVariants(options: JsonSchema[], base: JsonSchema): JsonSchem
       const needs = [...(required[i] ?? [])].filter((n) => !commonRequired.includes(n));
       const forbids = allNames.filter((n) => !own.has(n));
       const clauses = [...needs.map((n) => `has(self.${n})`), ...forbids.map((n) => `!has(self.${n})`)];
+      // Rules a variant carries itself hold only for that variant once the variants are merged.
+      const ownRules = Array.isArray(o["x-kubernetes-validations"])
+        ? (o["x-kubernetes-validations"] as JsonSchema[])
+        : [];
+      for (const r of ownRules) {
+        rules.push({ ...r, rule: `self.${discriminator} != ${celLiteral(value)} || (${String(r.rule)})` });
+      }
       if (clauses.length === 0) return;
       const parts = [
         needs.length ? `requires ${needs.join(", ")}` : "",
@@ -89,7 +96,9 @@ function mergeObjectVariants(options: JsonSchema[], base: JsonSchema): JsonSchem
       });
     });
   }
-  const existing = Array.isArray(base["x-kubernetes-validations"]) ? (base["x-kubernetes-validations"] as JsonSchema[]) : [];
+  const existing = Array.isArray(base["x-kubernetes-validations"])
+    ? (base["x-kubernetes-validations"] as JsonSchema[])
+    : [];
   if (rules.length > 0 || existing.length > 0) out["x-kubernetes-validations"] = [...existing, ...rules];
   delete out.oneOf;
   delete out.anyOf;
@@ -117,7 +126,10 @@ export function toStructural(input: JsonSchema): JsonSchema {
       const types = new Set(values.map((v) => (typeof v === "number" ? "number" : typeof v)));
       out = { ...rest, type: types.size === 1 ? [...types][0] : "string", enum: values };
     } else if (nonNull.every((o) => o.type === "object")) {
-      out = mergeObjectVariants(nonNull.map((o) => toStructural(o)), rest);
+      out = mergeObjectVariants(
+        nonNull.map((o) => toStructural(o)),
+        rest,
+      );
     } else {
       const types = new Set(nonNull.map((o) => o.type));
       if (types.size === 2 && types.has("string") && (types.has("integer") || types.has("number"))) {

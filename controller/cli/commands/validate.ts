@@ -6,7 +6,9 @@ import type { Io } from "../io.js";
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command("validate")
-    .description("Check a desired-state directory: schemas, references, duplicates and overlapping selections")
+    .description(
+      "Check a desired-state directory: schemas, references, duplicates and overlapping selections",
+    )
     .argument("[dir]", "desired-state directory", "desired-state")
     .option("-o, --output <format>", "text or json", "text")
     .addHelpText(
@@ -40,7 +42,8 @@ Exit status: 0 when every object is valid, 2 when any problem is found.`,
         );
       } else {
         for (const issue of result.issues) io.err(formatIssue(issue));
-        for (const o of result.objects) io.out(`valid  ${o.kind}/${o.name}  (${o.source.file}:${o.source.line})`);
+        for (const o of result.objects)
+          io.out(`valid  ${o.kind}/${o.name}  (${o.source.file}:${o.source.line})`);
         const files = new Set(result.issues.map((i) => i.file)).size;
         io.out(
           valid

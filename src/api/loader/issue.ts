@@ -16,7 +16,9 @@ export interface LoadIssue {
 export function formatIssue(issue: LoadIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.col}:`;
   const what = [issue.object, issue.field ? `${issue.field}:` : undefined].filter(Boolean).join(" ");
-  return what ? `${where} ${what.endsWith(":") ? what : `${what}:`} ${issue.message}` : `${where} ${issue.message}`;
+  return what
+    ? `${where} ${what.endsWith(":") ? what : `${what}:`} ${issue.message}`
+    : `${where} ${issue.message}`;
 }
 
 /** `spec.runners[2].type` from `["spec", "runners", 2, "type"]`. */

@@ -58,11 +58,19 @@ function examine(doc: SourceDocument): Candidate {
       doc,
       label: "",
       namespace: "",
-      problems: [{ path: [], message: `expected an object with apiVersion, kind, metadata and spec, got ${Array.isArray(value) ? "a list" : JSON.stringify(value)}` }],
+      problems: [
+        {
+          path: [],
+          message: `expected an object with apiVersion, kind, metadata and spec, got ${Array.isArray(value) ? "a list" : JSON.stringify(value)}`,
+        },
+      ],
     };
   }
   const v = value as Record<string, unknown>;
-  const meta = (typeof v.metadata === "object" && v.metadata !== null ? v.metadata : {}) as Record<string, unknown>;
+  const meta = (typeof v.metadata === "object" && v.metadata !== null ? v.metadata : {}) as Record<
+    string,
+    unknown
+  >;
   const name = str(meta.name);
   const namespace = str(meta.namespace) ?? "";
   const kindText = str(v.kind);
@@ -92,7 +100,7 @@ function examine(doc: SourceDocument): Candidate {
   if (c.problems.length > 0) return c;
   const schema = KINDS[kindText].schema;
   const result = schema.safeParse(value);
-  if (result.success) c.parsed = result.data as RefitObject;
+  if (result.success) c.parsed = result.data;
   else c.problems.push(...explainIssues(schema, value, result.error.issues));
   return c;
 }
@@ -103,7 +111,8 @@ export function loadSources(files: readonly SourceFile[]): LoadResult {
   const candidates: Candidate[] = [];
   for (const f of files) {
     const { documents, problems } = parseYamlFile(f.path, f.text);
-    for (const p of problems) issues.push({ file: f.path, ...p.position, message: `YAML syntax error: ${p.message}` });
+    for (const p of problems)
+      issues.push({ file: f.path, ...p.position, message: `YAML syntax error: ${p.message}` });
     for (const doc of documents) candidates.push(examine(doc));
   }
 
@@ -121,8 +130,14 @@ export function loadSources(files: readonly SourceFile[]): LoadResult {
       const p = x.doc.locate(["metadata", "name"]);
       return `${x.doc.file}:${p.line}:${p.col}`;
     };
-    c.problems.push({ path: ["metadata", "name"], message: `duplicate object: ${c.kind}/${c.name} is also defined at ${at(first)}` });
-    first.problems.push({ path: ["metadata", "name"], message: `duplicate object: ${c.kind}/${c.name} is also defined at ${at(c)}` });
+    c.problems.push({
+      path: ["metadata", "name"],
+      message: `duplicate object: ${c.kind}/${c.name} is also defined at ${at(first)}`,
+    });
+    first.problems.push({
+      path: ["metadata", "name"],
+      message: `duplicate object: ${c.kind}/${c.name} is also defined at ${at(c)}`,
+    });
   }
 
   const views: ObjectView[] = candidates
@@ -190,11 +205,20 @@ export async function loadDesiredState(dir: string): Promise<LoadResult> {
     return {
       objects: [],
       files: [],
-      issues: [{ file: displayPath(dir), line: 1, col: 1, message: "not a directory: give the desired-state directory (e.g. desired-state/)" }],
+      issues: [
+        {
+          file: displayPath(dir),
+          line: 1,
+          col: 1,
+          message: "not a directory: give the desired-state directory (e.g. desired-state/)",
+        },
+      ],
     };
   }
   const paths = await yamlFiles(dir);
-  const files = await Promise.all(paths.map(async (p) => ({ path: displayPath(p), text: await readFile(p, "utf8") })));
+  const files = await Promise.all(
+    paths.map(async (p) => ({ path: displayPath(p), text: await readFile(p, "utf8") })),
+  );
   return loadSources(files);
 }
 

@@ -43,7 +43,12 @@ function referencesOf(o: ObjectView): Refs {
   const notifications = spec.notifications as { channelRefs?: unknown } | undefined;
   asArray(notifications?.channelRefs).forEach((r, i) => {
     const n = nameOf(r);
-    if (n) refs.push({ path: ["spec", "notifications", "channelRefs", i, "name"], kind: "NotificationChannel", name: n });
+    if (n)
+      refs.push({
+        path: ["spec", "notifications", "channelRefs", i, "name"],
+        kind: "NotificationChannel",
+        name: n,
+      });
   });
   asArray(spec.after).forEach((r, i) => {
     const n = nameOf(r);
@@ -56,21 +61,29 @@ function referencesOf(o: ObjectView): Refs {
 const key = (kind: string, ns: string, name: string): string => `${kind}/${ns}/${name}`;
 
 /** Dangling references and `after` cycles. */
-export function checkReferences(objects: readonly ObjectView[], exists: (kind: string, ns: string, name: string) => boolean): void {
+export function checkReferences(
+  objects: readonly ObjectView[],
+  exists: (kind: string, ns: string, name: string) => boolean,
+): void {
   for (const o of objects) {
     for (const r of referencesOf(o)) {
       if (r.kind === o.kind && r.name === o.name && r.path[1] === "after") {
         o.report({ path: r.path, message: `a plan cannot be ordered after itself` });
       } else if (!exists(r.kind, o.namespace, r.name)) {
-        o.report({ path: r.path, message: `refers to ${r.kind}/${r.name}, which does not exist in the desired state` });
+        o.report({
+          path: r.path,
+          message: `refers to ${r.kind}/${r.name}, which does not exist in the desired state`,
+        });
       }
     }
   }
   // `after` must not form a cycle: plans in a cycle would wait for each other forever.
-  const plans = new Map(objects.filter((o) => o.kind.endsWith("Plan")).map((o) => [key(o.kind, o.namespace, o.name), o]));
+  const plans = new Map(
+    objects.filter((o) => o.kind.endsWith("Plan")).map((o) => [key(o.kind, o.namespace, o.name), o]),
+  );
   const edges = (o: ObjectView): string[] =>
     referencesOf(o)
-      .filter((r) => r.path[1] === "after")
+      .filter((r) => r.path[1] === "after" && !(r.kind === o.kind && r.name === o.name))
       .map((r) => key(r.kind, o.namespace, r.name));
   const state = new Map<string, "visiting" | "done">();
   const reported = new Set<string>();
@@ -78,7 +91,12 @@ export function checkReferences(objects: readonly ObjectView[], exists: (kind: s
     if (state.get(k) === "done") return;
     if (state.get(k) === "visiting") {
       const cycle = stack.slice(stack.indexOf(k));
-      const names = [...cycle, k].map((c) => c.split("/").filter((_, i) => i !== 1).join("/"));
+      const names = [...cycle, k].map((c) =>
+        c
+          .split("/")
+          .filter((_, i) => i !== 1)
+          .join("/"),
+      );
       for (const c of cycle) {
         if (reported.has(c)) continue;
         reported.add(c);
@@ -116,7 +134,12 @@ function vmidRanges(list: unknown): { from: number; to: number; index: number }[
 /** True when a guest selector narrows by something other than vmids, so overlap is a runtime question. */
 function narrowsBeyondVmids(selector: Record<string, unknown>): boolean {
   return Object.entries(selector).some(
-    ([k, v]) => k !== "vmids" && k !== "exclude" && k !== "types" && v !== undefined && !(Array.isArray(v) && v.length === 0),
+    ([k, v]) =>
+      k !== "vmids" &&
+      k !== "exclude" &&
+      k !== "types" &&
+      v !== undefined &&
+      !(Array.isArray(v) && v.length === 0),
   );
 }
 
@@ -128,8 +151,9 @@ export function checkOverlaps(objects: readonly ObjectView[]): void {
   const claims = new Map<string, Claim[]>();
   for (const o of objects.filter((x) => x.kind === "GuestUpdatePlan")) {
     const selector = (o.spec.selector ?? {}) as Record<string, unknown>;
-    if (narrowsBeyondVmids(selector)) continue;
     const exclude = (selector.exclude ?? {}) as Record<string, unknown>;
+    // Any other criterion (here or in exclude) makes the overlap a question about the fleet, not the files.
+    if (narrowsBeyondVmids(selector) || narrowsBeyondVmids(exclude)) continue;
     const excluded = vmidRanges(exclude.vmids);
     const cluster = `${o.namespace}/${nameOf(o.spec.clusterRef) ?? ""}`;
     for (const r of vmidRanges(selector.vmids)) {
@@ -163,8 +187,14 @@ export function checkOverlaps(objects: readonly ObjectView[]): void {
       const k = `${cluster}/${n}`;
       const prev = nodes.get(k);
       if (prev && prev.owner !== o) {
-        o.report({ path: ["spec", "targets", "nodes", i], message: `node ${n} is also patched by HostPatchPlan/${prev.owner.name}; a node may belong to one plan only` });
-        prev.owner.report({ path: prev.path, message: `node ${n} is also patched by HostPatchPlan/${o.name}; a node may belong to one plan only` });
+        o.report({
+          path: ["spec", "targets", "nodes", i],
+          message: `node ${n} is also patched by HostPatchPlan/${prev.owner.name}; a node may belong to one plan only`,
+        });
+        prev.owner.report({
+          path: prev.path,
+          message: `node ${n} is also patched by HostPatchPlan/${o.name}; a node may belong to one plan only`,
+        });
       } else if (!prev) {
         nodes.set(k, { owner: o, path: ["spec", "targets", "nodes", i] });
       }

@@ -4,7 +4,12 @@ import { z } from "zod";
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (;;) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
+    if (
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodNullable ||
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault
+    ) {
       s = s.unwrap() as z.ZodType;
     } else if (s instanceof z.ZodPipe) {
       s = s.in as z.ZodType;
@@ -30,7 +35,11 @@ function pickVariant(s: z.ZodUnion, data: unknown): z.ZodType | undefined {
 }
 
 /** The schema that describes the value at `path` inside `data`, if it can be found. */
-export function schemaAt(root: z.ZodType, path: readonly PropertyKey[], data: unknown): z.ZodType | undefined {
+export function schemaAt(
+  root: z.ZodType,
+  path: readonly PropertyKey[],
+  data: unknown,
+): z.ZodType | undefined {
   let s: z.ZodType | undefined = unwrap(root);
   let d: unknown = data;
   for (const seg of path) {

@@ -1,4 +1,14 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from "yaml";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type Pair,
+} from "yaml";
 
 export interface Position {
   line: number;
@@ -26,7 +36,10 @@ export interface SyntaxProblem {
 /** Nested aliases beyond this count are refused: a guard against alias bombs. */
 const MAX_ALIAS_COUNT = 1000;
 
-export function parseYamlFile(file: string, text: string): { documents: SourceDocument[]; problems: SyntaxProblem[] } {
+export function parseYamlFile(
+  file: string,
+  text: string,
+): { documents: SourceDocument[]; problems: SyntaxProblem[] } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const pos = (offset: number): Position => {
@@ -49,7 +62,11 @@ export function parseYamlFile(file: string, text: string): { documents: SourceDo
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      problems.push({ file, position: pos(contents.range?.[0] ?? 0), message: err instanceof Error ? err.message : String(err) });
+      problems.push({
+        file,
+        position: pos(contents.range?.[0] ?? 0),
+        message: err instanceof Error ? err.message : String(err),
+      });
       return;
     }
     const start = pos(contents.range?.[0] ?? 0);
@@ -61,20 +78,26 @@ export function parseYamlFile(file: string, text: string): { documents: SourceDo
       locate(path, opts) {
         let node: Node | null = contents;
         let at: Position = start;
+        // A missing field is reported where its parent's key is written, e.g. at `spec:`.
+        let parentKey: Position = start;
         for (const seg of path) {
           if (isMap(node)) {
             const items: unknown[] = node.items;
-            const pair = items.find((p): p is Pair<Node, Node | null> => isPair(p) && isScalar(p.key) && p.key.value === seg);
-            if (!pair) return at;
+            const pair = items.find(
+              (p): p is Pair<Node, Node | null> => isPair(p) && isScalar(p.key) && p.key.value === seg,
+            );
+            if (!pair) return parentKey;
             const keyNode = pair.key;
             if (keyNode.range) at = pos(keyNode.range[0]);
+            parentKey = at;
             node = pair.value ?? null;
             if (node?.range && !opts?.key) at = pos(node.range[0]);
           } else if (isSeq(node) && typeof seg === "number") {
             const item = node.items[seg] as Node | undefined;
-            if (!item) return at;
+            if (!item) return parentKey;
             node = item;
             if (item.range) at = pos(item.range[0]);
+            parentKey = at;
           } else {
             return at;
           }

@@ -15,7 +15,8 @@ function describeValue(v: unknown): string {
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a map";
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return `${typeof v} ${v}`;
+  return typeof v;
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
@@ -32,10 +33,14 @@ function listOf(values: readonly unknown[]): string {
 }
 
 /** Turns zod issues into messages a person can act on: what is wrong, what was expected, what was found. */
-export function explainIssues(schema: z.ZodType, data: unknown, issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+export function explainIssues(
+  schema: z.ZodType,
+  data: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of issues) {
-    const path = issue.path as PropertyKey[];
+    const path = [...issue.path];
     const got = valueAt(data, path);
     switch (issue.code) {
       case "unrecognized_keys": {
@@ -60,7 +65,10 @@ export function explainIssues(schema: z.ZodType, data: unknown, issues: readonly
         });
         break;
       case "invalid_value":
-        out.push({ path, message: `invalid value (expected one of ${listOf(issue.values)}, got ${describeValue(got)})` });
+        out.push({
+          path,
+          message: `invalid value (expected one of ${listOf(issue.values)}, got ${describeValue(got)})`,
+        });
         break;
       case "invalid_union": {
         const disc = (issue as { discriminator?: string; options?: unknown[] }).discriminator;
@@ -70,9 +78,18 @@ export function explainIssues(schema: z.ZodType, data: unknown, issues: readonly
             path,
             message: `invalid ${disc} (expected one of ${listOf(options ?? [])}, got ${describeValue(got)})`,
           });
+        } else if (issue.errors.every((e) => e.length === 1 && e[0]?.code === "invalid_type")) {
+          const expected = issue.errors.map((e) => (e[0] as { expected?: string }).expected ?? "?");
+          out.push({
+            path,
+            message: `wrong type (expected ${expected.join(" or ")}, got ${describeValue(got)})`,
+          });
         } else {
           const branches = issue.errors.map((e) => e.map((i) => i.message).join("; "));
-          out.push({ path, message: `matches none of the allowed forms (${branches.join(" | ")}; got ${describeValue(got)})` });
+          out.push({
+            path,
+            message: `matches none of the allowed forms (${branches.join(" | ")}; got ${describeValue(got)})`,
+          });
         }
         break;
       }
@@ -100,7 +117,10 @@ export function explainIssues(schema: z.ZodType, data: unknown, issues: readonly
       default:
         out.push({
           path,
-          message: typeof got === "object" && got !== null ? issue.message : `${issue.message} (got ${describeValue(got)})`,
+          message:
+            typeof got === "object" && got !== null
+              ? issue.message
+              : `${issue.message} (got ${describeValue(got)})`,
         });
     }
   }
