@@ -38,7 +38,13 @@ export const backoffSpec = z
   .describe("How the wait between failed attempts grows");
 export type BackoffSpec = z.infer<typeof backoffSpec>;
 
-const port = z.number().int().min(1).max(65535);
+/** One description for http and tcp: the CRD merges the check types into one object. */
+const port = z
+  .number()
+  .int()
+  .min(1)
+  .max(65535)
+  .describe("Port to probe: for http on the container's address, instead of url; for tcp on host");
 
 /** Fields every probe type shares. */
 const probeShape = {
@@ -81,7 +87,7 @@ export const httpHealthCheck = withRules(
       .regex(/^https?:\/\/[^\s/]+[^\s]*$/, "must be an absolute http:// or https:// URL")
       .optional()
       .describe("Full URL to probe; alternative to port"),
-    port: port.optional().describe("Port on the container's address to probe; alternative to url"),
+    port: port.optional(),
     path: z
       .string()
       .max(2048)
@@ -149,7 +155,7 @@ export const tcpHealthCheck = z.strictObject({
     .regex(/^[A-Za-z0-9.:_-]+$/, "must be a host name or an IP address")
     .optional()
     .describe("Host to connect to; default the container's address"),
-  port: port.describe("TCP port that must accept a connection"),
+  port,
 });
 export type TcpHealthCheck = z.infer<typeof tcpHealthCheck>;
 

@@ -40,6 +40,12 @@ export const RUNNER_DEFAULT_TIMEOUT: Record<RunnerType, string> = {
   custom: "15m",
 };
 
+const TIMEOUT_DESCRIPTION =
+  "The runner is stopped and counts as failed after this long. Default by type: " +
+  Object.entries(RUNNER_DEFAULT_TIMEOUT)
+    .map(([t, d]) => `${t} ${d}`)
+    .join(", ");
+
 /** An absolute path inside the container. */
 export const absolutePath = z
   .string()
@@ -78,18 +84,19 @@ export const packageFilter = z
   .describe("Which packages may be upgraded; deny wins over allow");
 export type PackageFilter = z.infer<typeof packageFilter>;
 
-/** Fields every runner has. `timeout` defaults per type (RUNNER_DEFAULT_TIMEOUT). */
+/**
+ * Fields every runner has. `timeout` defaults per type (RUNNER_DEFAULT_TIMEOUT).
+ *
+ * The CRD merges all runner types into one object schema, so a field name shared by several types
+ * must mean the same shape everywhere (hence go's `modules`, flatpak's `installation`).
+ */
 function commonShape<T extends RunnerType>(type: T) {
   return {
     type: z.literal(type),
     name: stepName
       .optional()
       .describe("Names the runner in status and logs; default the type. Unique within the plan"),
-    timeout: duration
-      .default(RUNNER_DEFAULT_TIMEOUT[type])
-      .describe(
-        `The runner is stopped and counts as failed after this long (default ${RUNNER_DEFAULT_TIMEOUT[type]})`,
-      ),
+    timeout: duration.default(RUNNER_DEFAULT_TIMEOUT[type]).describe(TIMEOUT_DESCRIPTION),
     user: runAsUser
       .optional()
       .describe("User the runner's commands run as inside the container; default root"),
@@ -169,6 +176,25 @@ export const pipxRunner = z.strictObject({
   packages: packageFilter.prefault({}),
 });
 
+/**
+ * Runner types merge into one CRD object (see commonShape), so `scope` and `projects` are declared once
+ * and described for every type that has them.
+ */
+const localOrGlobal = z
+  .enum(["local", "global"])
+  .default("local")
+  .describe(
+    "local: the dependencies of each project (npm/yarn/pnpm update, bundle update); " +
+      "global: globally installed packages (npm -g, gem update)",
+  );
+
+const projects = pathList()
+  .default([])
+  .describe(
+    "Project directories, each holding package.json (npm, yarn, pnpm with scope local), composer.json " +
+      "(composer), a Gemfile (gem with scope local) or a compose file (dockerCompose: pull, then up -d)",
+  );
+
 const scopedProjectsRule = (localName: string) => ({
   rule: "(has(self.scope) && self.scope == 'global') == (!has(self.projects) || size(self.projects) == 0)",
   message: `scope ${localName} needs projects; scope global takes none`,
@@ -179,11 +205,8 @@ function jsRunner<T extends "npm" | "yarn" | "pnpm">(type: T) {
   return withRules(
     z.strictObject({
       ...commonShape(type),
-      scope: z
-        .enum(["local", "global"])
-        .default("local")
-        .describe("local: the dependencies of each project; global: globally installed packages"),
-      projects: pathList().default([]).describe("Project directories (holding package.json) for scope local"),
+      scope: localOrGlobal,
+      projects,
       production: z.boolean().default(true).describe("Skip devDependencies"),
       strategy: z
         .enum(["semver", "latest"])
@@ -201,28 +224,39 @@ export const npmRunner = jsRunner("npm");
 export const yarnRunner = jsRunner("yarn");
 export const pnpmRunner = jsRunner("pnpm");
 
-export const composerRunner = z.strictObject({
-  ...commonShape("composer"),
-  projects: pathList().min(1).describe("Project directories holding composer.json"),
-  noDev: z.boolean().default(true).describe("Skip require-dev packages (composer --no-dev)"),
-  packages: packageFilter.prefault({}),
+/**
+ * `projects` keeps one shape across runner types (see commonShape), so "at least one" is a rule rather
+ * than a minimum length.
+ */
+const needsProjects = (what: string) => ({
+  rule: "has(self.projects) && size(self.projects) > 0",
+  message: `a ${what} runner needs at least one project directory`,
+  field: "projects",
+  check: (r: { projects: string[] }) => r.projects.length > 0,
 });
+
+export const composerRunner = withRules(
+  z.strictObject({
+    ...commonShape("composer"),
+    projects,
+    noDev: z.boolean().default(true).describe("Skip require-dev packages (composer --no-dev)"),
+    packages: packageFilter.prefault({}),
+  }),
+  [needsProjects("composer")],
+);
 
 export const gemRunner = withRules(
   z.strictObject({
     ...commonShape("gem"),
-    scope: z
-      .enum(["bundler", "global"])
-      .default("bundler")
-      .describe("bundler: bundle update in each project; global: gem update of installed gems"),
-    projects: pathList().default([]).describe("Directories holding a Gemfile, for scope bundler"),
+    scope: localOrGlobal,
+    projects,
     conservative: z
       .boolean()
       .default(true)
       .describe("bundle update --conservative: do not upgrade shared dependencies unless required"),
     packages: packageFilter.prefault({}),
   }),
-  [{ ...scopedProjectsRule("bundler"), check: (r) => (r.scope === "global") === (r.projects.length === 0) }],
+  [{ ...scopedProjectsRule("local"), check: (r) => (r.scope === "global") === (r.projects.length === 0) }],
 );
 
 export const goPackagePath = z
@@ -236,11 +270,11 @@ export const goPackagePath = z
 
 export const goRunner = z.strictObject({
   ...commonShape("go"),
-  packages: z
+  modules: z
     .array(goPackagePath)
     .min(1)
     .max(LIST_MAX)
-    .describe("Main packages reinstalled with `go install <package>@latest`"),
+    .describe("Package paths of the binaries reinstalled with `go install <path>@latest`"),
   gobin: absolutePath
     .optional()
     .describe("Directory the binaries are installed to (GOBIN); default go's own"),
@@ -253,7 +287,10 @@ export const snapRunner = z.strictObject({
 
 export const flatpakRunner = z.strictObject({
   ...commonShape("flatpak"),
-  scope: z.enum(["system", "user"]).default("system").describe("Installation to update"),
+  installation: z
+    .enum(["system", "user"])
+    .default("system")
+    .describe("Flatpak installation to update (--system or --user)"),
   packages: packageFilter.prefault({}),
 });
 
@@ -306,13 +343,16 @@ export const helmRunner = z.strictObject({
     .describe("Let helm roll the release back if the upgrade fails (--atomic)"),
 });
 
-export const dockerComposeRunner = z.strictObject({
-  ...commonShape("dockerCompose"),
-  projects: pathList().min(1).describe("Directories holding a compose file; each gets pull, then up -d"),
-  pull: z.boolean().default(true).describe("docker compose pull before up -d"),
-  removeOrphans: z.boolean().default(false).describe("up -d --remove-orphans"),
-  prune: z.boolean().default(false).describe("docker image prune -f after a successful up"),
-});
+export const dockerComposeRunner = withRules(
+  z.strictObject({
+    ...commonShape("dockerCompose"),
+    projects,
+    pull: z.boolean().default(true).describe("docker compose pull before up -d"),
+    removeOrphans: z.boolean().default(false).describe("up -d --remove-orphans"),
+    prune: z.boolean().default(false).describe("docker image prune -f after a successful up"),
+  }),
+  [needsProjects("dockerCompose")],
+);
 
 export const customStep = z.strictObject({
   name: stepName.describe("Names the step in status and logs; unique within the runner"),

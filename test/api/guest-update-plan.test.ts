@@ -28,7 +28,7 @@ const MINIMAL_RUNNER: Record<RunnerType, Json> = {
   pnpm: { type: "pnpm", projects: ["/srv/app"] },
   composer: { type: "composer", projects: ["/srv/app"] },
   gem: { type: "gem", projects: ["/srv/app"] },
-  go: { type: "go", packages: ["golang.org/x/tools/gopls"] },
+  go: { type: "go", modules: ["golang.org/x/tools/gopls"] },
   snap: { type: "snap" },
   flatpak: { type: "flatpak" },
   helm: { type: "helm", releases: [{ name: "app", chart: "repo/app" }] },
@@ -215,10 +215,10 @@ describe("GuestUpdatePlan: defaults", () => {
       yarn: { scope: "local", projects: ["/srv/app"], production: true, strategy: "semver", ...filter },
       pnpm: { scope: "local", projects: ["/srv/app"], production: true, strategy: "semver", ...filter },
       composer: { projects: ["/srv/app"], noDev: true, ...filter },
-      gem: { scope: "bundler", projects: ["/srv/app"], conservative: true, ...filter },
-      go: { packages: ["golang.org/x/tools/gopls"] },
+      gem: { scope: "local", projects: ["/srv/app"], conservative: true, ...filter },
+      go: { modules: ["golang.org/x/tools/gopls"] },
       snap: { ...filter },
-      flatpak: { scope: "system", ...filter },
+      flatpak: { installation: "system", ...filter },
       helm: {
         releases: [{ name: "app", namespace: "default", chart: "repo/app" }],
         repoUpdate: true,
@@ -392,7 +392,7 @@ const badValues: BadValue[] = [
   ["composer without projects", () => withRunner({ type: "composer" }), [...R0, "projects"], []],
   ["composer noDev not a boolean", () => withRunner({ type: "composer" }), [...R0, "noDev"], null],
   // gem
-  ["gem bundler scope without projects", () => withRunner({ type: "gem" }), [...R0, "projects"], []],
+  ["gem local scope without projects", () => withRunner({ type: "gem" }), [...R0, "projects"], []],
   [
     "gem global scope with projects",
     () => withRunner({ type: "gem" }),
@@ -400,21 +400,23 @@ const badValues: BadValue[] = [
     "global",
     [...R0, "projects"],
   ],
-  ["gem scope system", () => withRunner({ type: "gem" }), [...R0, "scope"], "system"],
+  ["gem scope bundler", () => withRunner({ type: "gem" }), [...R0, "scope"], "bundler"],
   ["gem conservative not a boolean", () => withRunner({ type: "gem" }), [...R0, "conservative"], 0],
   // go
-  ["go without packages", () => withRunner({ type: "go" }), [...R0, "packages"], []],
+  ["go without modules", () => withRunner({ type: "go" }), [...R0, "modules"], []],
   [
     "go package with a version",
     () => withRunner({ type: "go" }),
-    [...R0, "packages", 0],
+    [...R0, "modules", 0],
     "golang.org/x/tools/gopls@v0.1",
   ],
   ["go gobin relative", () => withRunner({ type: "go" }), [...R0, "gobin"], "bin"],
-  ["go with a package filter", () => withRunner({ type: "go" }), [...R0, "packages"], { allow: [] }],
+  ["go modules as a package filter", () => withRunner({ type: "go" }), [...R0, "modules"], { allow: [] }],
+  ["go with a package filter", () => withRunner({ type: "go" }), [...R0, "packages"], { allow: [] }, R0],
   // snap, flatpak
   ["snap unknown field", () => withRunner({ type: "snap" }), [...R0, "channel"], "edge", R0],
-  ["flatpak scope both", () => withRunner({ type: "flatpak" }), [...R0, "scope"], "both"],
+  ["flatpak installation both", () => withRunner({ type: "flatpak" }), [...R0, "installation"], "both"],
+  ["flatpak with a scope", () => withRunner({ type: "flatpak" }), [...R0, "scope"], "user", R0],
   // helm
   ["helm without releases", () => withRunner({ type: "helm" }), [...R0, "releases"], []],
   [
@@ -783,6 +785,35 @@ describe("GuestUpdatePlan: constraints", () => {
       "HookFailed",
       "Timeout",
     ]);
+  });
+
+  it("gives a field shared by several runner or check types one shape, so merging them into one CRD object loses nothing", () => {
+    // The CRD merges the variants of a list into one object schema, keeping the first variant's definition
+    // of each field, description included. Only the runner timeout's default differs by type.
+    const strip = (s: Json, name: string): Json => {
+      if (name !== "timeout") return s;
+      const { default: _def, ...rest } = s;
+      return rest;
+    };
+    const spec = (inputSchema().properties as Json).spec as Json;
+    for (const list of ["runners", "healthChecks"]) {
+      const items = ((spec.properties as Json)[list] as Json).items as Json;
+      const seen = new Map<string, { variant: string; shape: Json }>();
+      const conflicts: string[] = [];
+      for (const v of (items.oneOf ?? items.anyOf) as Json[]) {
+        const props = v.properties as Record<string, Json>;
+        const variant = String(props.type?.const);
+        for (const [name, schema] of Object.entries(props)) {
+          if (name === "type") continue;
+          const before = seen.get(name);
+          if (!before) seen.set(name, { variant, shape: strip(schema, name) });
+          else if (JSON.stringify(before.shape) !== JSON.stringify(strip(schema, name))) {
+            conflicts.push(`${list}: ${name} differs between ${before.variant} and ${variant}`);
+          }
+        }
+      }
+      expect(conflicts).toEqual([]);
+    }
   });
 
   it("has one runner schema per runner type", () => {
