@@ -195,11 +195,13 @@ const projects = pathList()
       "(composer), a Gemfile (gem with scope local) or a compose file (dockerCompose: pull, then up -d)",
   );
 
-const scopedProjectsRule = (localName: string) => ({
+const scopedProjectsRule = {
   rule: "(has(self.scope) && self.scope == 'global') == (!has(self.projects) || size(self.projects) == 0)",
-  message: `scope ${localName} needs projects; scope global takes none`,
+  message: "scope local needs projects; scope global takes none",
   field: "projects",
-});
+  check: (r: { scope: "local" | "global"; projects: string[] }) =>
+    (r.scope === "global") === (r.projects.length === 0),
+};
 
 function jsRunner<T extends "npm" | "yarn" | "pnpm">(type: T) {
   return withRules(
@@ -216,7 +218,7 @@ function jsRunner<T extends "npm" | "yarn" | "pnpm">(type: T) {
         ),
       packages: packageFilter.prefault({}),
     }),
-    [{ ...scopedProjectsRule("local"), check: (r) => (r.scope === "global") === (r.projects.length === 0) }],
+    [scopedProjectsRule],
   );
 }
 
@@ -256,7 +258,7 @@ export const gemRunner = withRules(
       .describe("bundle update --conservative: do not upgrade shared dependencies unless required"),
     packages: packageFilter.prefault({}),
   }),
-  [{ ...scopedProjectsRule("local"), check: (r) => (r.scope === "global") === (r.projects.length === 0) }],
+  [scopedProjectsRule],
 );
 
 export const goPackagePath = z
