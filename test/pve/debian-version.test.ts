@@ -107,13 +107,7 @@ describe("compareDebianVersions", () => {
     );
   });
 
-  let hasDpkg = false;
-  try {
-    execFileSync("dpkg", ["--version"], { stdio: "ignore" });
-    hasDpkg = true;
-  } catch {
-    hasDpkg = false;
-  }
+  const hasDpkg = dpkgAvailable();
 
   it.skipIf(!hasDpkg)("agrees with dpkg --compare-versions", () => {
     fc.assert(
@@ -131,6 +125,15 @@ describe("compareDebianVersions", () => {
 function dpkg(a: string, op: string, b: string): boolean {
   try {
     execFileSync("dpkg", ["--compare-versions", a, op, b], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function dpkgAvailable(): boolean {
+  try {
+    execFileSync("dpkg", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
