@@ -33,8 +33,12 @@ export function withRules<T extends z.ZodType>(schema: T, rules: CelRule<z.outpu
   let refined: T = schema;
   for (const r of rules) {
     const path = r.field ? r.field.split(".") : [];
-    refined = refined.refine((v) => r.check(v), { message: r.message, path }) as T;
-    validations.push(r.field ? { rule: r.rule, message: r.message, fieldPath: `.${r.field}` } : { rule: r.rule, message: r.message });
+    refined = refined.refine((v: z.output<T>) => r.check(v), { message: r.message, path });
+    validations.push(
+      r.field
+        ? { rule: r.rule, message: r.message, fieldPath: `.${r.field}` }
+        : { rule: r.rule, message: r.message },
+    );
   }
-  return refined.meta({ [VALIDATIONS]: validations }) as T;
+  return refined.meta({ [VALIDATIONS]: validations });
 }

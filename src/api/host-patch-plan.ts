@@ -31,7 +31,7 @@ export const hostTargets = withRules(
     {
       rule: "(has(self.nodes) && size(self.nodes) > 0) != (has(self.standalone) && size(self.standalone) > 0)",
       message: "set exactly one of nodes or standalone",
-      check: (t) => ((t.nodes?.length ?? 0) > 0) !== ((t.standalone?.length ?? 0) > 0),
+      check: (t) => (t.nodes?.length ?? 0) > 0 !== (t.standalone?.length ?? 0) > 0,
     },
   ],
 );
@@ -69,7 +69,10 @@ export const evacuationSpec = z.strictObject({
     .enum(["Block", "Shutdown", "Skip"])
     .default("Block")
     .describe("Guests that cannot move (local devices, no fit): Block stops before anything moves"),
-  withLocalDisks: z.boolean().default(true).describe("Live-migrate VMs with local disks (--with-local-disks)"),
+  withLocalDisks: z
+    .boolean()
+    .default(true)
+    .describe("Live-migrate VMs with local disks (--with-local-disks)"),
   containerShutdownTimeout: duration.default("180s").describe("pct migrate --restart shutdown timeout"),
   preferPatchedNodes: z.boolean().default(true),
   timeout: duration.default("30m"),
@@ -98,14 +101,19 @@ export const verifySpec = z.strictObject({
     .optional()
     .describe("Units that must be active after the reboot; default per profile"),
   requireEnabled: z.boolean().optional().describe("Units must also be enabled (pbs default)"),
-  haLrmActive: z.boolean().optional().describe("The node's HA LRM must be active again (pve default when HA is used)"),
+  haLrmActive: z
+    .boolean()
+    .optional()
+    .describe("The node's HA LRM must be active again (pve default when HA is used)"),
   timeout: duration.default("10m"),
 });
 
 export const hostPatchPlanSpec = withRules(
   z.strictObject({
     clusterRef: objectRef.optional().describe("The ProxmoxCluster the hosts belong to or run on"),
-    profile: hostProfile.default("pve").describe("Defaults for gates, reboot authority, verification and notices"),
+    profile: hostProfile
+      .default("pve")
+      .describe("Defaults for gates, reboot authority, verification and notices"),
     targets: hostTargets,
     ssh: sshAccessSpec.optional().describe("SSH access for standalone hosts; default the cluster's"),
     upgrade: upgradeSpec.prefault({}),
@@ -118,22 +126,23 @@ export const hostPatchPlanSpec = withRules(
   }),
   [
     {
-      rule: "!has(self.targets.nodes) || has(self.clusterRef)",
+      rule: "!has(self.targets.nodes) || size(self.targets.nodes) == 0 || has(self.clusterRef)",
       message: "clusterRef is required when targets.nodes names cluster nodes",
       field: "clusterRef",
-      check: (s) => s.targets.nodes === undefined || s.clusterRef !== undefined,
+      check: (s) => (s.targets.nodes?.length ?? 0) === 0 || s.clusterRef !== undefined,
     },
     {
-      rule: "self.profile != 'pve' || has(self.targets.nodes)",
+      rule: "self.profile != 'pve' || (has(self.targets.nodes) && size(self.targets.nodes) > 0)",
       message: "profile pve patches cluster nodes: set targets.nodes",
       field: "targets",
-      check: (s) => s.profile !== "pve" || s.targets.nodes !== undefined,
+      check: (s) => s.profile !== "pve" || (s.targets.nodes?.length ?? 0) > 0,
     },
     {
       rule: "!has(self.targets.standalone) || self.targets.standalone.all(h, !has(h.rebootedBy)) || has(self.clusterRef)",
       message: "clusterRef is required when a standalone host is rebootedBy a guest",
       field: "clusterRef",
-      check: (s) => (s.targets.standalone ?? []).every((h) => h.rebootedBy === undefined) || s.clusterRef !== undefined,
+      check: (s) =>
+        (s.targets.standalone ?? []).every((h) => h.rebootedBy === undefined) || s.clusterRef !== undefined,
     },
     {
       rule: "!has(self.targets.standalone) || has(self.ssh) || has(self.clusterRef)",
@@ -145,7 +154,15 @@ export const hostPatchPlanSpec = withRules(
 );
 export type HostPatchPlanSpec = z.infer<typeof hostPatchPlanSpec>;
 
-export const planPhase = z.enum(["Idle", "Waiting", "OutsideWindow", "Progressing", "Succeeded", "Stalled", "Suspended"]);
+export const planPhase = z.enum([
+  "Idle",
+  "Waiting",
+  "OutsideWindow",
+  "Progressing",
+  "Succeeded",
+  "Stalled",
+  "Suspended",
+]);
 
 export const hostPatchPlanStatus = z.strictObject({
   ...baseStatusShape,
@@ -156,7 +173,11 @@ export const hostPatchPlanStatus = z.strictObject({
   skipped: z.number().int().min(0).optional(),
   cycle: z.string().optional().describe("Id of the current or last cycle"),
   lastCycle: z
-    .strictObject({ startedAt: z.string(), finishedAt: z.string().optional(), reportPath: z.string().optional() })
+    .strictObject({
+      startedAt: z.string(),
+      finishedAt: z.string().optional(),
+      reportPath: z.string().optional(),
+    })
     .optional(),
   nextWindow: z.string().optional(),
 });

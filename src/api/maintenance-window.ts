@@ -18,5 +18,9 @@ export const maintenanceWindowStatus = z.strictObject({
   nextClose: z.string().optional(),
 });
 
-export const maintenanceWindow = kindSchema("MaintenanceWindow", maintenanceWindowSpec, maintenanceWindowStatus);
+export const maintenanceWindow = kindSchema(
+  "MaintenanceWindow",
+  maintenanceWindowSpec,
+  maintenanceWindowStatus,
+);
 export type MaintenanceWindow = z.infer<typeof maintenanceWindow>;

@@ -17,7 +17,9 @@ export type OwnerReference = z.infer<typeof ownerReference>;
 /** Kubernetes ObjectMeta: what a user writes (name, labels, annotations) and what the store sets. */
 export const objectMeta = z.strictObject({
   name: objectName,
+  generateName: z.string().optional(),
   namespace: objectName.optional(),
+  selfLink: z.string().optional(),
   labels: z.record(labelKey, z.string().max(63)).optional(),
   annotations: z.record(labelKey, z.string()).optional(),
   uid: z.string().optional(),
@@ -25,6 +27,7 @@ export const objectMeta = z.strictObject({
   generation: z.number().int().optional(),
   creationTimestamp: z.string().optional(),
   deletionTimestamp: z.string().optional(),
+  deletionGracePeriodSeconds: z.number().int().optional(),
   finalizers: z.array(z.string()).optional(),
   ownerReferences: z.array(ownerReference).optional(),
   managedFields: z.array(z.looseObject({})).optional(),
@@ -55,7 +58,11 @@ export const baseStatusShape = {
 };
 
 /** Builds the schema of one kind: apiVersion, kind, metadata, spec and optional status. */
-export function kindSchema<K extends string, S extends z.ZodType, T extends z.ZodType>(kind: K, spec: S, status: T) {
+export function kindSchema<K extends string, S extends z.ZodType, T extends z.ZodType>(
+  kind: K,
+  spec: S,
+  status: T,
+) {
   return z.strictObject({
     apiVersion: z.literal(GROUP_VERSION),
     kind: z.literal(kind),

@@ -15,7 +15,10 @@ const webhook = z.strictObject({
   type: z.literal("webhook"),
   ...common,
   url: secretSource.describe("URL the JSON event is POSTed to (a secret: it often embeds a token)"),
-  headers: z.record(z.string().min(1), secretSource).optional().describe("Extra headers, values from secrets"),
+  headers: z
+    .record(z.string().min(1), secretSource)
+    .optional()
+    .describe("Extra headers, values from secrets"),
 });
 const slack = z.strictObject({ type: z.literal("slack"), ...common, webhookUrl: secretSource });
 const discord = z.strictObject({ type: z.literal("discord"), ...common, webhookUrl: secretSource });
@@ -24,7 +27,9 @@ const telegram = z.strictObject({
   type: z.literal("telegram"),
   ...common,
   botToken: secretSource,
-  chatId: z.string().min(1).describe("Chat, group or channel id"),
+  chatId: z
+    .union([z.string().min(1), z.number().int()])
+    .describe("Chat, group or channel id (channel ids are negative numbers such as -1001234567890)"),
 });
 const email = z.strictObject({
   type: z.literal("email"),
@@ -42,7 +47,7 @@ const email = z.strictObject({
 const ntfy = z.strictObject({
   type: z.literal("ntfy"),
   ...common,
-  server: z.url().default("https://ntfy.sh"),
+  server: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://ntfy.sh"),
   topic: secretSource.describe("The topic name; anyone who knows it can read it, so it is a secret"),
   token: secretSource.optional(),
 });
@@ -53,7 +58,16 @@ const gotify = z.strictObject({
   token: secretSource.describe("Application token"),
 });
 
-export const notificationChannelTypes = ["webhook", "slack", "discord", "teams", "telegram", "email", "ntfy", "gotify"] as const;
+export const notificationChannelTypes = [
+  "webhook",
+  "slack",
+  "discord",
+  "teams",
+  "telegram",
+  "email",
+  "ntfy",
+  "gotify",
+] as const;
 
 export const notificationChannelSpec = z.discriminatedUnion("type", [
   webhook,
@@ -76,5 +90,9 @@ export const notificationChannelStatus = z.strictObject({
   failures: z.number().int().min(0).optional().describe("Failed deliveries since the last success"),
 });
 
-export const notificationChannel = kindSchema("NotificationChannel", notificationChannelSpec, notificationChannelStatus);
+export const notificationChannel = kindSchema(
+  "NotificationChannel",
+  notificationChannelSpec,
+  notificationChannelStatus,
+);
 export type NotificationChannel = z.infer<typeof notificationChannel>;

@@ -24,7 +24,10 @@ export const notificationEvent = z.enum([
 ]);
 
 export const notificationsSpec = z.strictObject({
-  channelRefs: z.array(objectRef).default([]).describe("NotificationChannels that receive this plan's events"),
+  channelRefs: z
+    .array(objectRef)
+    .default([])
+    .describe("NotificationChannels that receive this plan's events"),
   minSeverity: severity.optional().describe("Overrides each channel's minimum severity for this plan"),
   events: z.array(notificationEvent).optional().describe("Events to send; default: the profile's events"),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCron } from "../schedule/cron.js";
 import { withRules } from "./cel.js";
 
 /** A Kubernetes object name (DNS-1123 subdomain). */
@@ -7,8 +8,8 @@ export const objectName = z
   .min(1)
   .max(253)
   .regex(
-    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
-    "must be a DNS-1123 name: lower case letters, digits, '-' and '.'",
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    "must be a DNS-1123 name: lower case letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit",
   );
 
 /** Go-style duration: `90s`, `5m`, `1h30m`, `2d`, `500ms`. */
@@ -92,7 +93,20 @@ export const cron = z
   .regex(
     new RegExp(`^${CRON_FIELD}( +${CRON_FIELD}){4}$`),
     "must be a 5-field cron expression such as '0 2 * * 6' (minute hour day-of-month month day-of-week)",
-  );
+  )
+  .superRefine((expr, ctx) => {
+    // The pattern checks the shape (and is what the API server enforces); ranges and names need the parser.
+    if (!new RegExp(`^${CRON_FIELD}( +${CRON_FIELD}){4}$`).test(expr)) return;
+    try {
+      parseCron(expr);
+    } catch (err) {
+      ctx.addIssue({
+        code: "custom",
+        message: err instanceof Error ? err.message : String(err),
+        input: expr,
+      });
+    }
+  });
 
 export const percent = z.number().min(0).max(100);
 

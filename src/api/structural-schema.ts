@@ -63,8 +63,10 @@ function mergeObjectVariants(options: JsonSchema[], base: JsonSchema): JsonSchem
       continue;
     }
     const copy: JsonSchema = { ...first };
-    // A default on a field that only some variants have would be applied to all of them.
-    if (defs.length !== options.length) delete copy.default;
+    // A default on a field that only some variants have, or that differs between variants, would be
+    // applied to all of them by the API server; zod applies the right one when Refit reads the object.
+    const defaults = new Set(defs.map((d) => JSON.stringify(d.default)));
+    if (defs.length !== options.length || defaults.size > 1) delete copy.default;
     merged[name] = copy;
   }
   const commonRequired = allNames.filter((n) => required.every((r) => r.has(n)));

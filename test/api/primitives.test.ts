@@ -217,12 +217,9 @@ describe("objectName", () => {
 
   // The schema claims DNS-1123 subdomains, which forbid empty labels and labels that start or end with
   // '-'; Kubernetes refuses these names, so Refit must refuse them in file mode too.
-  it.fails.each(["a..b", "a.-b", "a-.b"])(
-    "rejects %j, which is not a DNS-1123 subdomain (schema bug)",
-    (name) => {
-      expectRejected(objectName, name, { path: [], code: "invalid_format" });
-    },
-  );
+  it.each(["a..b", "a.-b", "a-.b"])("rejects %j, which is not a DNS-1123 subdomain", (name) => {
+    expectRejected(objectName, name, { path: [], code: "invalid_format" });
+  });
 });
 
 describe("objectRef, argv, percent", () => {
@@ -352,9 +349,8 @@ describe("cron", () => {
     expectRejected(cron, expr, { path: [], code: "invalid_format", message: /5-field cron/ });
   });
 
-  // The regex checks the shape of each field, not its range or its names: these pass validation and
-  // would only fail (or never fire) when the window is evaluated.
-  it.fails.each([
+  // The regex checks the shape of each field; the cron parser checks ranges and names.
+  it.each([
     ["61 * * * *", "minute 61"],
     ["0 24 * * *", "hour 24"],
     ["0 0 32 * *", "day 32"],
@@ -362,8 +358,10 @@ describe("cron", () => {
     ["0 0 * * 8", "weekday 8"],
     ["a b c d e", "words that are not month or day names"],
     ["0 2 * * FOO", "an unknown day name"],
-  ])("rejects %j (%s) (schema bug)", (expr) => {
-    expectRejected(cron, expr, { path: [], code: "invalid_format" });
+  ])("rejects %j (%s)", (expr) => {
+    expectRejected(cron, expr, { path: [], code: "custom" });
+    const message = cron.safeParse(expr).error?.issues[0]?.message ?? "";
+    expect(message).toMatch(/field ".*": .*(out of range|not a number|neither a number)/);
   });
 });
 
