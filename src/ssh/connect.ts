@@ -1,5 +1,6 @@
-import type { PublicKeyAuthMethod } from "ssh2";
-import { Client } from "ssh2";
+import type { Client, PublicKeyAuthMethod } from "ssh2";
+// ssh2 is CommonJS; a default import works the same under Node's ESM loader, tsx and vitest.
+import ssh2 from "ssh2";
 import type { Clock } from "../clock.js";
 import type { TerminalError } from "../errors.js";
 import { RetryableError, TerminalError as Terminal } from "../errors.js";
@@ -42,7 +43,7 @@ export async function connect(target: SshTarget, opts: ConnectOptions): Promise<
   const auth: PublicKeyAuthMethod = { type: "publickey", username: target.user, key: identity.key };
 
   return new Promise<Client>((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     const deadline = new AbortController();
     let refusal: TerminalError | undefined;
     let settled = false;

@@ -1,6 +1,7 @@
 import type { Client, ClientChannel } from "ssh2";
 import type { Clock } from "../clock.js";
 import { RetryableError } from "../errors.js";
+import { signalChannel } from "./channel-signal.js";
 import { SshReason } from "./reasons.js";
 import { TailBuffer } from "./tail-buffer.js";
 import type { SshTarget } from "./target.js";
@@ -9,7 +10,7 @@ import type { ExecResult } from "./types.js";
 
 export interface ChannelRequest {
   command: string;
-  /** argv[0], the only part of a command that appears in errors and logs. */
+  /** The program name, the only part of a command that appears in errors and logs. */
   program: string;
   timeoutMs: number;
   maxOutputBytes: number;
@@ -19,18 +20,36 @@ export interface ChannelRequest {
   release: () => void;
 }
 
+export interface ConnectionEvents {
+  /** The connection closed; `expected` when Refit closed it (shutdown or retirement). */
+  gone(conn: SshConnection, info: { expected: boolean; cause: Error | undefined }): void;
+  /** A stopped channel did not close within the grace period, so the connection is being retired. */
+  stuck(conn: SshConnection, program: string): void;
+}
+
 interface Running {
   /** The connection is gone: settle the command (if not yet) and give its slot back. */
   lost(err: RetryableError | undefined): void;
+  /** Signal the remote process and close its channel. */
+  stop(): void;
 }
 
 /**
  * One authenticated ssh2 connection and the commands running on it. When it drops, every running
  * command fails with ConnectionLost; the pool then opens a new connection for the next command.
+ *
+ * A command that times out is sent SIGKILL and its channel is closed. sshd delivers that signal only
+ * for non-root users: root logins run without post-auth privilege separation, and sshd refuses
+ * signals there ("session signalling requires privilege separation"). sshd then keeps the session,
+ * and our channel, until the process exits on its own, and the session still counts against
+ * MaxSessions. So a slot is held until the channel really closes; if it has not closed after
+ * `stuckGraceMs`, the slot is given back and the connection is retired: it takes no new commands and
+ * closes once its other commands are done, while the pool opens a fresh connection.
  */
 export class SshConnection {
   private readonly running = new Set<Running>();
   private closedByUs = false;
+  private retiring = false;
   private lastError: Error | undefined;
   private open = true;
 
@@ -38,7 +57,8 @@ export class SshConnection {
     private readonly client: Client,
     private readonly target: SshTarget,
     private readonly clock: Clock,
-    private readonly onGone: (conn: SshConnection, err: Error | undefined) => void,
+    private readonly stuckGraceMs: number,
+    private readonly events: ConnectionEvents,
   ) {
     client.on("error", (err: Error) => {
       this.lastError = err;
@@ -46,19 +66,32 @@ export class SshConnection {
     client.on("close", () => this.gone());
   }
 
-  get isOpen(): boolean {
-    return this.open;
+  /** Open and not retired: new commands may use it. */
+  get usable(): boolean {
+    return this.open && !this.retiring;
   }
 
-  /** Ends the connection on purpose; running commands fail with PoolClosed. */
+  /**
+   * Ends the connection on purpose: running commands are sent SIGKILL (sshd would otherwise leave
+   * them running without a connection) and fail with PoolClosed.
+   */
   close(): void {
-    if (!this.open) return;
+    if (!this.open || this.closedByUs) return;
     this.closedByUs = true;
+    for (const r of this.running) r.stop();
     this.client.end();
-    // end() waits for the server; if the socket is wedged, close now rather than hang shutdown.
-    setImmediate(() => {
-      if (this.open) this.client.destroy();
-    });
+    // end() waits for the server to close; a wedged socket must not keep the connection forever.
+    this.clock.sleep(2_000).then(
+      () => {
+        if (this.open) this.client.destroy();
+      },
+      () => {},
+    );
+  }
+
+  private retire(): void {
+    this.retiring = true;
+    if (this.running.size === 0) this.close();
   }
 
   private gone(): void {
@@ -73,18 +106,15 @@ export class SshConnection {
       : undefined;
     for (const r of [...this.running]) r.lost(err);
     this.running.clear();
-    this.onGone(this, this.lastError);
+    this.events.gone(this, { expected: this.closedByUs, cause: this.lastError });
   }
 
-  private lostError(program?: string): RetryableError {
-    const what = program
-      ? `while \`${program}\` was running; it may or may not have completed on the host`
-      : "";
+  private lostError(program: string): RetryableError {
     const cause = this.lastError ? ` (${this.lastError.message})` : "";
     return new RetryableError(
       SshReason.ConnectionLost,
-      `The SSH connection to ${this.target.name} (${targetAddress(this.target)}) dropped${cause}${what ? ` ${what}` : ""}. Refit reconnects on the next command; long work should run as a remote job so a drop cannot interrupt it.`,
-      { host: this.target.name, ...(program ? { program } : {}) },
+      `The SSH connection to ${this.target.name} (${targetAddress(this.target)}) dropped${cause} while \`${program}\` was running; it may or may not have completed on the host. Refit reconnects on the next command; long work should run as a remote job so a drop cannot interrupt it.`,
+      { host: this.target.name, program },
       this.lastError ? { cause: this.lastError } : undefined,
     );
   }
@@ -95,18 +125,32 @@ export class SshConnection {
       const stdout = new TailBuffer(req.maxOutputBytes);
       const stderr = new TailBuffer(req.maxOutputBytes);
       const timer = new AbortController();
+      const grace = new AbortController();
       let exit: { code: number | null; signal: string | null } | undefined;
       let channel: ClientChannel | undefined;
       let settled = false;
       let released = false;
 
+      const running: Running = {
+        lost: (err) => {
+          release();
+          // OpenSSH sends exit-status after all output, so a known status means the output is complete.
+          if (exit) settle(result());
+          else settle(err ?? this.lostError(req.program));
+        },
+        stop: () => {
+          if (channel) stop(channel);
+        },
+      };
       // The slot is held until the channel is really gone (closed by the server, or with the
       // connection), even when the caller has already been answered.
       const release = (): void => {
         if (released) return;
         released = true;
+        grace.abort();
         this.running.delete(running);
         req.release();
+        if (this.retiring && this.running.size === 0) this.close();
       };
       const settle = (outcome: ExecResult | Error): void => {
         if (settled) return;
@@ -125,50 +169,49 @@ export class SshConnection {
         stderrTruncated: stderr.truncated,
         durationMs: this.clock.now() - started,
       });
-      /** Ends the remote side: the signal ends the process (and frees sshd's session), close frees the channel. */
       const stop = (ch: ClientChannel): void => {
-        try {
-          ch.signal("KILL");
-        } catch {
-          // The channel may already be half-closed; closing still works.
-        }
+        signalChannel(ch, "KILL");
         ch.close();
       };
-      const running: Running = {
-        lost: (err) => {
-          release();
-          // OpenSSH sends exit-status after all output, so a known status means the output is complete.
-          if (exit) settle(result());
-          else settle(err ?? this.lostError(req.program));
-        },
+      /** Stops the command after a timeout or abort, and watches that its channel really goes away. */
+      const abandon = (): void => {
+        if (channel) stop(channel);
+        this.clock.sleep(this.stuckGraceMs, grace.signal).then(
+          () => {
+            if (released) return;
+            release();
+            this.events.stuck(this, req.program);
+            this.retire();
+          },
+          () => {},
+        );
       };
       const onAbort = (): void => {
-        if (channel) stop(channel);
+        if (settled) return;
         settle(
           new RetryableError(
             SshReason.ExecAborted,
-            `\`${req.program}\` on ${this.target.name} was aborted by the caller; the channel was closed and the process signalled.`,
+            `\`${req.program}\` on ${this.target.name} was aborted by the caller; Refit closed its channel and sent it SIGKILL.`,
             { host: this.target.name, program: req.program },
           ),
         );
+        abandon();
       };
 
       if (!this.open) {
-        release();
         settle(this.lostError(req.program));
+        req.release();
         return;
       }
       this.running.add(running);
       req.signal?.addEventListener("abort", onAbort, { once: true });
       if (req.signal?.aborted) {
         onAbort();
-        release();
         return;
       }
       this.clock.sleep(req.timeoutMs, timer.signal).then(
         () => {
           if (settled) return;
-          if (channel) stop(channel);
           settle(
             new RetryableError(
               SshReason.CommandTimeout,
@@ -176,6 +219,7 @@ export class SshConnection {
               { host: this.target.name, program: req.program, timeoutMs: req.timeoutMs },
             ),
           );
+          abandon();
         },
         () => {},
       );
@@ -210,6 +254,9 @@ export class SshConnection {
                   : this.lostError(req.program),
               );
           });
+          ch.on("error", (e: Error) => {
+            this.lastError = e;
+          });
           if (settled) {
             // Timed out or aborted while the channel was being opened.
             stop(ch);
@@ -217,9 +264,6 @@ export class SshConnection {
           }
           ch.on("data", (d: Buffer) => stdout.push(d));
           ch.stderr.on("data", (d: Buffer) => stderr.push(d));
-          ch.on("error", (e: Error) => {
-            this.lastError = e;
-          });
           ch.on("exit", (code: number | null, signal?: string) => {
             exit = { code: typeof code === "number" ? code : null, signal: signal ?? null };
           });

@@ -1,5 +1,6 @@
 import type { ParsedKey } from "ssh2";
-import { utils } from "ssh2";
+// ssh2 is CommonJS; Node's ESM loader cannot see its `utils` as a named export.
+import ssh2 from "ssh2";
 import { TerminalError } from "../errors.js";
 import { describeKey } from "./fingerprint.js";
 import { SshReason } from "./reasons.js";
@@ -47,7 +48,7 @@ export async function loadIdentity(identity: Identity): Promise<LoadedIdentity> 
   const passphrase = identity.passphrase
     ? stripOneNewline(await readOrFail(identity.passphrase, SshReason.PrivateKeyPassphrase))
     : undefined;
-  const parsed = utils.parseKey(keyBytes, passphrase);
+  const parsed = ssh2.utils.parseKey(keyBytes, passphrase);
   if (parsed instanceof Error) {
     // ssh2 says "bad passphrase" on a failed integrity check and "no passphrase given" for an encrypted key.
     if (/passphrase/i.test(parsed.message)) {

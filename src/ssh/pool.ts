@@ -26,6 +26,11 @@ export interface SshPoolOptions {
   /** Default 15 s; with keepaliveCountMax 3 a dead peer is noticed within about a minute. */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /**
+   * How long a timed-out or aborted command's channel may stay open after Refit closed it before its
+   * slot is given back and the connection retired (see SshConnection). Default 10 s.
+   */
+  stuckGraceMs?: number;
 }
 
 /** Counters for one host, or summed over all hosts. */
@@ -43,6 +48,10 @@ export interface SshPoolStats {
   queued: number;
   commandsRun: number;
   commandsTimedOut: number;
+  /** Stopped channels that never closed (their remote process outlived the stop). */
+  channelsAbandoned: number;
+  /** Connections replaced because a stopped channel never closed. */
+  connectionsRetired: number;
 }
 
 const DEFAULTS = {
@@ -52,6 +61,7 @@ const DEFAULTS = {
   maxChannelsPerHost: 8,
   keepaliveIntervalMs: 15_000,
   keepaliveCountMax: 3,
+  stuckGraceMs: 10_000,
 };
 
 type Settings = typeof DEFAULTS & { clock: Clock; logger: SshLogger };
@@ -59,6 +69,8 @@ type Settings = typeof DEFAULTS & { clock: Clock; logger: SshLogger };
 class HostEntry implements HostExec {
   readonly limiter: ChannelLimiter;
   private conn: SshConnection | undefined;
+  /** Every open connection: the current one and any being retired. */
+  private readonly conns = new Set<SshConnection>();
   private connecting: Promise<SshConnection> | undefined;
   private closed = false;
   readonly counts = {
@@ -67,6 +79,8 @@ class HostEntry implements HostExec {
     connectionsLost: 0,
     commandsRun: 0,
     commandsTimedOut: 0,
+    channelsAbandoned: 0,
+    connectionsRetired: 0,
   };
 
   constructor(
@@ -82,7 +96,7 @@ class HostEntry implements HostExec {
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const command = quoteArgv(argv);
-    const program = argv[0] ?? "";
+    const program = programName(argv);
     const timeoutMs = opts.timeoutMs ?? this.settings.defaultTimeoutMs;
     if (!(timeoutMs > 0)) {
       throw new TerminalError(
@@ -144,7 +158,7 @@ class HostEntry implements HostExec {
 
   /** The open connection, or one being opened: concurrent callers share a single attempt. */
   private connection(): Promise<SshConnection> {
-    if (this.conn?.isOpen) return Promise.resolve(this.conn);
+    if (this.conn?.usable) return Promise.resolve(this.conn);
     this.connecting ??= this.openConnection().finally(() => {
       this.connecting = undefined;
     });
@@ -156,13 +170,25 @@ class HostEntry implements HostExec {
     const started = clock.now();
     try {
       const client = await connect(this.target, this.settings);
-      const conn = new SshConnection(client, this.target, clock, (gone, cause) => {
-        if (this.conn === gone) this.conn = undefined;
-        if (!this.closed) {
-          this.counts.connectionsLost++;
-          logger.warn({ host: this.host, err: cause?.message }, "ssh connection lost");
-        }
+      const conn = new SshConnection(client, this.target, clock, this.settings.stuckGraceMs, {
+        gone: (gone, { expected, cause }) => {
+          this.conns.delete(gone);
+          if (this.conn === gone) this.conn = undefined;
+          if (!expected) {
+            this.counts.connectionsLost++;
+            logger.warn({ host: this.host, err: cause?.message }, "ssh connection lost");
+          }
+        },
+        stuck: (_conn, program) => {
+          this.counts.channelsAbandoned++;
+          this.counts.connectionsRetired++;
+          logger.warn(
+            { host: this.host, program },
+            "ssh channel did not close after its command was stopped; retiring the connection",
+          );
+        },
       });
+      this.conns.add(conn);
       if (this.closed) {
         conn.close();
         this.assertOpen();
@@ -197,7 +223,7 @@ class HostEntry implements HostExec {
 
   close(): void {
     this.closed = true;
-    this.conn?.close();
+    for (const conn of this.conns) conn.close();
     this.conn = undefined;
   }
 }
@@ -246,6 +272,8 @@ export class SshPool {
       total.queued += s.queued;
       total.commandsRun += s.commandsRun;
       total.commandsTimedOut += s.commandsTimedOut;
+      total.channelsAbandoned += s.channelsAbandoned;
+      total.connectionsRetired += s.connectionsRetired;
     }
     return total;
   }
@@ -254,6 +282,11 @@ export class SshPool {
   close(): void {
     for (const entry of this.hosts.values()) entry.close();
   }
+}
+
+/** The program a command runs, past any `NAME=value` prefixes: the one part of argv safe to log. */
+function programName(argv: readonly string[]): string {
+  return argv.find((a) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) ?? argv[0] ?? "";
 }
 
 function emptyStats(): SshPoolStats {
@@ -266,5 +299,7 @@ function emptyStats(): SshPoolStats {
     queued: 0,
     commandsRun: 0,
     commandsTimedOut: 0,
+    channelsAbandoned: 0,
+    connectionsRetired: 0,
   };
 }

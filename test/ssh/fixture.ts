@@ -1,4 +1,5 @@
 /** Shared set-up for the tests that talk to a real sshd: a client key, a server, a known_hosts file. */
+import { readFileSync, readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { identityFromFile } from "../../src/ssh/identity.js";
@@ -55,4 +56,43 @@ export async function startFixture(
       await tmp.remove();
     },
   };
+}
+
+/** Pids of local processes whose argv is exactly `argv` (sshd runs on loopback, so its sessions are local). */
+export function findProcesses(argv: readonly string[]): number[] {
+  const wanted = argv.join("\0") + "\0";
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8") === wanted) pids.push(Number(name));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Polls until `check` is true; fails after a generous bound (this is not a timing assertion). */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  boundMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Kills leftover processes a test started on the loopback sshd (sshd cannot signal root sessions). */
+export function killProcesses(argv: readonly string[]): void {
+  for (const pid of findProcesses(argv)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 }

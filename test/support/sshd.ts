@@ -46,6 +46,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+function isSshdProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sshd");
+  } catch {
+    return false;
+  }
+}
+
 /** Direct children of a pid, from /proc (only processes this harness started descend from sshd). */
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
@@ -63,13 +71,19 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-function descendantsOf(pid: number): number[] {
+/**
+ * The per-connection sshd processes under the listener. Session processes (the user's shell and its
+ * command) are left alone, as they are when a real connection dies: killing a shell half-way through
+ * its start-up could leave the machine's own lock files behind.
+ */
+function sshdDescendantsOf(pid: number): number[] {
   const all: number[] = [];
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop();
     if (p === undefined) break;
     for (const c of childrenOf(p)) {
+      if (!isSshdProcess(c)) continue;
       all.push(c);
       stack.push(c);
     }
@@ -134,6 +148,10 @@ export class Sshd {
           `UseDNS no`,
           `PrintMotd no`,
           `LogLevel VERBOSE`,
+          // bash sources ~/.bashrc for a command sent over SSH only when it is a top-level shell
+          // (SHLVL unset). Root's .bashrc on dev and CI machines runs tools (pyenv init) that are slow
+          // and lock files; the sessions under test should run the command, not this machine's rc.
+          `SetEnv SHLVL=1`,
           "",
         ].join("\n"),
       );
@@ -204,13 +222,13 @@ export class Sshd {
   }
 
   /**
-   * Kills every per-connection sshd process (and the sessions under them), as a crash or a network
+   * Kills every per-connection sshd process, which cuts every connection as a crash or a network
    * cut would; the listener keeps accepting new connections. Returns how many processes were killed.
    */
   dropConnections(): number {
     const pid = this.child?.pid;
     if (pid === undefined) return 0;
-    const victims = descendantsOf(pid);
+    const victims = sshdDescendantsOf(pid);
     killAll(victims);
     return victims.length;
   }
@@ -225,7 +243,7 @@ export class Sshd {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child?.pid) return;
-    const victims = descendantsOf(child.pid);
+    const victims = sshdDescendantsOf(child.pid);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     killAll(victims);
