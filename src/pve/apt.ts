@@ -9,6 +9,33 @@ import { unparseable, type ParseContext } from "./errors.js";
 export const APT_SIMULATE_ARGV = ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"] as const;
 export const APT_UPDATE_ARGV = ["apt-get", "update"] as const;
 
+/**
+ * Argv for long package work, meant to run as a remote job (contract 4) so an SSH drop never
+ * interrupts dpkg. `env` sets the environment because a systemd unit runs argv without a shell;
+ * keeping existing config files (confdef/confold) means an upgrade never stops at a prompt.
+ */
+const NONINTERACTIVE = ["env", "DEBIAN_FRONTEND=noninteractive"] as const;
+const KEEP_CONFIG = [
+  "-o",
+  "Dpkg::Options::=--force-confdef",
+  "-o",
+  "Dpkg::Options::=--force-confold",
+] as const;
+
+export function aptDistUpgradeArgv(): string[] {
+  return [...NONINTERACTIVE, "apt-get", "-y", ...KEEP_CONFIG, "dist-upgrade"];
+}
+
+/** Finishes an interrupted dpkg run (package-manager health before an upgrade). */
+export function dpkgConfigureArgv(): string[] {
+  return [...NONINTERACTIVE, "dpkg", "--configure", "-a"];
+}
+
+/** Repairs broken dependencies left by an interrupted upgrade. */
+export function aptFixBrokenArgv(): string[] {
+  return [...NONINTERACTIVE, "apt-get", "-y", ...KEEP_CONFIG, "--fix-broken", "install"];
+}
+
 export type AptChangeKind = "upgrade" | "install" | "downgrade" | "reinstall";
 
 export interface AptPackageChange {

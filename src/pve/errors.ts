@@ -135,6 +135,11 @@ const LOCK_HELD = [
 // PVE::AbstractConfig::check_lock: "VM 100 is locked (backup)" / "CT 101 is locked (snapshot)".
 const GUEST_LOCKED = /\b(?:VM|CT) \d+ is locked \(([^)]*)\)/;
 
+/** The program an argv runs: the first word that is not a leading `NAME=value` assignment. */
+export function programOf(argv: readonly string[]): string {
+  return argv.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) ?? argv[0] ?? "";
+}
+
 export interface FailedRun {
   readonly exitCode: number | null;
   readonly signal?: string | null;
@@ -153,7 +158,7 @@ export function commandError(
 ): CommandFailedError | CommandMissingError {
   const command = describeCommand(argv);
   const outTail = tail(run.output);
-  if (run.exitCode === 127) return new CommandMissingError(command, argv[0] ?? "", outTail, host);
+  if (run.exitCode === 127) return new CommandMissingError(command, programOf(argv), outTail, host);
   if (run.exitCode === null) {
     return new CommandFailedError(
       PveReason.CommandKilled,

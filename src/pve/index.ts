@@ -2,6 +2,7 @@
 export { PveReader, type ReadOptions } from "./reader.js";
 export { PveActions, type ActionOptions } from "./actions.js";
 export * from "./observe.js";
+export * from "./observe-pbs.js";
 export * from "./observed.js";
 export * from "./batch.js";
 export * from "./errors.js";

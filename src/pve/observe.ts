@@ -1,6 +1,5 @@
 import type { HostExec } from "../ssh/types.js";
 import { APT_SIMULATE_ARGV, parseAptSimulation, type AptSimulation } from "./apt.js";
-import { nodeName } from "./args.js";
 import { runBatch, type BatchStepResult } from "./batch.js";
 import { BOOT_ID_ARGV, parseBootId } from "./boot-id.js";
 import {
@@ -120,7 +119,6 @@ export async function observeNode(
   node: string,
   opts: ObserveNodeOptions = {},
 ): Promise<NodeObservation> {
-  nodeName(node);
   const steps = observeNodeSteps(node, opts);
   const timeoutMs = opts.timeoutMs ?? (opts.pendingUpdates ? PveTimeouts.batchWithApt : PveTimeouts.batch);
   const r = await runBatch(exec, steps, { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });

@@ -48,6 +48,7 @@ import {
   type PbsPackageVersion,
   type PbsTask,
 } from "./pbs.js";
+import { observePbs, type PbsObservation } from "./observe-pbs.js";
 import { PVEVERSION_ARGV, parsePveVersion, type PveVersion } from "./pveversion.js";
 import {
   REBOOT_REQUIRED_PKGS_ARGV,
@@ -254,6 +255,23 @@ export class PveReader {
   async servicesEnabled(units: readonly string[], opts?: ReadOptions): Promise<Record<string, string>> {
     const { stdout, stderr, ctx } = await this.text(isEnabledArgv(units), PveTimeouts.quick, opts, ANY_EXIT);
     return parseIsEnabled(units, stdout, stderr, ctx);
+  }
+
+  /** unit → { active, enabled } (two execs; observePbs batches them). */
+  async servicesState(
+    units: readonly string[],
+    opts?: ReadOptions,
+  ): Promise<Record<string, { active: string; enabled: string }>> {
+    const active = await this.servicesActive(units, opts);
+    const enabled = await this.servicesEnabled(units, opts);
+    return Object.fromEntries(
+      units.map((u) => [u, { active: active[u] ?? "unknown", enabled: enabled[u] ?? "unknown" }]),
+    );
+  }
+
+  /** A PBS host's versions, running tasks, services, disk, boot id and reboot flag in one round trip. */
+  observePbs(opts?: ReadOptions & { units?: readonly string[] }): Promise<PbsObservation> {
+    return observePbs(this.exec, opts);
   }
 
   /** Everything about one node in one round trip; see observeNode. */

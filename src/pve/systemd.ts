@@ -10,6 +10,7 @@ export function isEnabledArgv(units: readonly string[]): string[] {
 }
 
 const STATE = /^[a-z][a-z-]*$/;
+const FAILED_STATE = /^Failed to get unit file state for /;
 
 /**
  * Parses `systemctl is-active a b c`: one state per unit, in order ("active", "inactive", "failed",
@@ -45,10 +46,13 @@ export function parseIsEnabled(
   stderr: string,
   ctx?: ParseContext,
 ): Record<string, string> {
-  const lines = stdout
+  const all = stdout
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
+  // In a batch step stderr is merged into the output; put systemctl's complaint back where it belongs.
+  const lines = all.filter((l) => !FAILED_STATE.test(l));
+  const complaints = [stderr, ...all.filter((l) => FAILED_STATE.test(l))].join("\n");
   if (lines.length > units.length || !lines.every((l) => STATE.test(l))) {
     unparseable(
       ctx,
@@ -63,7 +67,7 @@ export function parseIsEnabled(
     if (line !== undefined) out[u] = line;
     else if (
       i === lines.length &&
-      new RegExp(`Failed to get unit file state for ${escapeRe(u)}`).test(stderr)
+      new RegExp(`Failed to get unit file state for ${escapeRe(u)}`).test(complaints)
     )
       out[u] = "not-found";
     else out[u] = "unknown";
@@ -72,7 +76,7 @@ export function parseIsEnabled(
     unparseable(
       ctx,
       `systemctl is-enabled ${units.join(" ")}`,
-      stdout + stderr,
+      `${stdout}\n${complaints}`,
       `expected ${units.length} state line(s)`,
     );
   }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { isUpToDate, kernelUpdatePending, parseAptSimulation } from "../../src/pve/apt.js";
+import {
+  aptDistUpgradeArgv,
+  aptFixBrokenArgv,
+  dpkgConfigureArgv,
+  isUpToDate,
+  kernelUpdatePending,
+  parseAptSimulation,
+} from "../../src/pve/apt.js";
 import { UnparseableOutputError } from "../../src/pve/errors.js";
 import { fixture } from "./helpers.js";
 
@@ -93,5 +100,29 @@ describe("parseAptSimulation", () => {
         "Inst broken-line-without-parens\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.",
       ),
     ).toThrow(/Inst line/);
+  });
+});
+
+describe("package job argv", () => {
+  it("never prompts and keeps existing config files", () => {
+    expect(aptDistUpgradeArgv()).toEqual([
+      "env",
+      "DEBIAN_FRONTEND=noninteractive",
+      "apt-get",
+      "-y",
+      "-o",
+      "Dpkg::Options::=--force-confdef",
+      "-o",
+      "Dpkg::Options::=--force-confold",
+      "dist-upgrade",
+    ]);
+    expect(dpkgConfigureArgv()).toEqual([
+      "env",
+      "DEBIAN_FRONTEND=noninteractive",
+      "dpkg",
+      "--configure",
+      "-a",
+    ]);
+    expect(aptFixBrokenArgv().slice(-2)).toEqual(["--fix-broken", "install"]);
   });
 });

@@ -131,6 +131,12 @@ describe("PveReader", () => {
     await expect(r.quorum()).rejects.toThrow(CommandMissingError);
   });
 
+  it("names the program, not an environment assignment, when it is missing", async () => {
+    await expect(new PveReader(new ScriptedExec("deb1")).pendingUpdates()).rejects.toThrow(
+      /`apt-get` is not installed on deb1/,
+    );
+  });
+
   it("reports PBS absence as false, and other failures as errors", async () => {
     expect(await new PveReader(new ScriptedExec("pve1")).pbsPresent()).toBe(false);
     const broken = new ScriptedExec("pbs1", {

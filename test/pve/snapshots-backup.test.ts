@@ -183,3 +183,24 @@ describe("vzdump and restore", () => {
     expect(() => pctExecArgv(101, [])).toThrow(/needs a command/);
   });
 });
+
+describe("pct exec environment", () => {
+  it("passes environment through env, since a systemd unit runs argv without a shell", () => {
+    expect(
+      pctExecArgv(101, ["apt-get", "-y", "dist-upgrade"], { env: { DEBIAN_FRONTEND: "noninteractive" } }),
+    ).toEqual([
+      "pct",
+      "exec",
+      "101",
+      "--",
+      "env",
+      "DEBIAN_FRONTEND=noninteractive",
+      "apt-get",
+      "-y",
+      "dist-upgrade",
+    ]);
+    expect(() => pctExecArgv(101, ["true"], { env: { "BAD NAME": "x" } })).toThrow(
+      /environment variable name/,
+    );
+  });
+});
