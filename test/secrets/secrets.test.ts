@@ -30,7 +30,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
     await p;
   } catch (err) {
     if (err instanceof Error) return err;
-    throw new Error(`rejected with a non-Error: ${String(err)}`);
+    throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err });
   }
   throw new Error("expected a rejection");
 }
@@ -187,7 +187,10 @@ describe("Secret never prints its value", () => {
 
   it("String(), template literals, concatenation and toString()", () => {
     expect(String(secret)).toBe("[redacted]");
+    // The accidental uses the lint rules exist to catch are exactly what this test exercises.
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions
     expect(`${secret}`).toBe("[redacted]");
+    // eslint-disable-next-line @typescript-eslint/restrict-plus-operands
     expect("x" + secret).toBe("x[redacted]");
     expect(secret.toString()).toBe("[redacted]");
   });
