@@ -142,14 +142,15 @@ export function parseClusterResources(text: string, ctx?: ParseContext): Cluster
       case "lxc": {
         const r = guestRow.safeParse(row);
         const vmid = r.success ? (r.data.vmid ?? numberOrUndefined(idPart(r.data.id, 1))) : undefined;
-        if (!r.success || vmid === undefined || r.data.node === undefined) {
+        const node = r.success ? r.data.node : undefined;
+        if (!r.success || vmid === undefined || node === undefined) {
           unparseable(ctx, CMD, text, `a ${row.type} row has no readable vmid or node`);
         }
         const d = r.data;
         guests.push({
           type: row.type,
           vmid,
-          node: d.node as string,
+          node,
           name: d.name,
           status: d.status ?? "unknown",
           template: d.template ?? false,
