@@ -1,0 +1,227 @@
+import { ctime } from "../commands/time-format.js";
+import { clusterQuorum, isOnline } from "../model/cluster.js";
+import { haActive, haGuests, haMaster, haServiceState, haSid, lrmView } from "../model/ha-view.js";
+import type { ClusterState } from "../model/state.js";
+import { guestResource, nodeResource } from "./metrics.js";
+import { ApiError, perl, registerEndpoints, type ApiRequest } from "./router.js";
+
+function clusterOf(req: ApiRequest): ClusterState {
+  const c = req.sim.clusterOf(req.local);
+  if (!c) throw new ApiError(500, "no cluster");
+  return c;
+}
+
+/** GET /cluster/status — a `cluster` row (not on a standalone node) and one row per node. */
+function clusterStatus(req: ApiRequest): unknown {
+  const c = clusterOf(req);
+  const q = clusterQuorum(req.sim, c);
+  const rows: Record<string, unknown>[] = [];
+  if (!c.standalone)
+    rows.push({
+      type: "cluster",
+      id: "cluster",
+      name: c.name,
+      nodes: c.nodes.length,
+      quorate: perl(q.quorate),
+      version: c.configVersion,
+    });
+  c.nodes.forEach((n, i) => {
+    const h = req.sim.state.hosts[n]!;
+    rows.push({
+      type: "node",
+      id: `node/${n}`,
+      name: n,
+      nodeid: c.standalone ? 0 : i + 1,
+      ip: h.ip,
+      level: "",
+      local: perl(n === req.local.name),
+      online: perl(isOnline(h)),
+    });
+  });
+  return rows;
+}
+
+/** GET /cluster/resources [--type vm|storage|node|sdn] — guests, nodes, storages, pools, sdn zones. */
+function clusterResources(req: ApiRequest): unknown {
+  const { sim } = req;
+  const c = clusterOf(req);
+  const type = req.params.type;
+  if (type !== undefined && !["vm", "storage", "node", "sdn"].includes(String(type)))
+    throw new ApiError(
+      400,
+      `Parameter verification failed.\ntype: value '${String(type)}' does not have a value in the enumeration 'vm, storage, node, sdn'`,
+    );
+  const rows: Record<string, unknown>[] = [];
+  if (!type || type === "vm") for (const g of sim.guestsIn(c.name)) rows.push(guestResource(sim, g));
+  if (!type || type === "node") for (const n of c.nodes) rows.push(nodeResource(sim, sim.state.hosts[n]!));
+  if (!type || type === "storage") {
+    for (const n of c.nodes) {
+      const h = sim.state.hosts[n]!;
+      if (!isOnline(h)) continue;
+      for (const s of c.storages) {
+        const size = s.shared ? 4 * 1024 ** 4 : h.rootDisk.sizeBytes * 8;
+        rows.push({
+          id: `storage/${n}/${s.name}`,
+          type: "storage",
+          node: n,
+          storage: s.name,
+          plugintype: s.type,
+          content: s.content.join(","),
+          status: "available",
+          shared: perl(s.shared),
+          disk: Math.round(size * 0.21),
+          maxdisk: size,
+        });
+      }
+    }
+  }
+  if (!type) for (const p of c.pools) rows.push({ id: `pool/${p}`, type: "pool", pool: p });
+  if (!type || type === "sdn")
+    for (const n of c.nodes)
+      if (isOnline(sim.state.hosts[n]))
+        rows.push({ id: `sdn/${n}/localnetwork`, type: "sdn", node: n, sdn: "localnetwork", status: "ok" });
+  return rows;
+}
+
+/** GET /cluster/ha/status/current — quorum, master, lrm and service rows (no `node` rows). */
+function haCurrent(req: ApiRequest): unknown {
+  const { sim } = req;
+  const c = clusterOf(req);
+  const q = clusterQuorum(sim, c);
+  const now = sim.now();
+  const rows: Record<string, unknown>[] = [
+    {
+      id: "quorum",
+      type: "quorum",
+      node: req.local.name,
+      status: q.quorate ? "OK" : `No quorum on node '${req.local.name}'!`,
+      quorate: perl(q.quorate),
+    },
+  ];
+  if (!haActive(sim, c)) return rows;
+  const master = haMaster(sim, c);
+  if (master) {
+    const alive = isOnline(sim.state.hosts[master]) && q.quorate;
+    rows.push({
+      id: "master",
+      type: "master",
+      node: master,
+      status: `${master} (${alive ? "active" : "old timestamp - dead?"}, ${ctime(now)})`,
+      timestamp: Math.floor(now / 1000),
+    });
+  }
+  for (const n of c.nodes) {
+    const v = lrmView(sim, c, n);
+    rows.push({
+      id: `lrm:${n}`,
+      type: "lrm",
+      node: n,
+      status: `${n} (${v.word}, ${ctime(v.dead ? now - 180_000 : now)})`,
+      timestamp: Math.floor((v.dead ? now - 180_000 : now) / 1000),
+    });
+  }
+  for (const g of haGuests(sim, c)) {
+    const sid = haSid(g);
+    const state = haServiceState(sim, g);
+    rows.push({
+      id: `service:${sid}`,
+      type: "service",
+      sid,
+      node: g.node,
+      crm_state: state,
+      state,
+      status: `${sid} (${g.node}, ${state})`,
+      request_state: g.ha!.state,
+      max_restart: 1,
+      max_relocate: 1,
+      failback: 1,
+      ...(g.ha!.group ? { group: g.ha!.group } : {}),
+    });
+  }
+  return rows;
+}
+
+/** GET /cluster/ha/status/manager_status — the CRM's raw status. */
+function haManagerStatus(req: ApiRequest): unknown {
+  const { sim } = req;
+  const c = clusterOf(req);
+  const q = clusterQuorum(sim, c);
+  const now = Math.floor(sim.now() / 1000);
+  if (!haActive(sim, c))
+    return { manager_status: {}, quorum: { node: req.local.name, quorate: q.quorate ? "1" : "0" } };
+  const nodeStatus: Record<string, string> = {};
+  for (const n of c.nodes)
+    nodeStatus[n] = isOnline(sim.state.hosts[n]) ? (c.haNodeStatus[n] ?? "online") : "unknown";
+  const serviceStatus: Record<string, unknown> = {};
+  for (const g of haGuests(sim, c)) {
+    const state = haServiceState(sim, g);
+    serviceStatus[haSid(g)] = {
+      node: g.node,
+      state,
+      uid: `${g.vmid.toString(16)}${now.toString(16)}`.slice(0, 22),
+      ...(state === "started" ? { running: 1 } : {}),
+      ...(g.ha?.maintenanceOrigin ? { maintenance_node: g.ha.maintenanceOrigin } : {}),
+      ...(g.ha?.pendingMigrate ? { target: g.ha.pendingMigrate } : {}),
+    };
+  }
+  const lrm: Record<string, unknown> = {};
+  for (const n of c.nodes) {
+    const v = lrmView(sim, c, n);
+    lrm[n] = { mode: v.mode, state: v.state, timestamp: v.dead ? now - 180 : now, results: {} };
+  }
+  return {
+    manager_status: {
+      master_node: haMaster(sim, c),
+      timestamp: now,
+      node_status: nodeStatus,
+      service_status: serviceStatus,
+    },
+    quorum: { node: req.local.name, quorate: q.quorate ? "1" : "0" },
+    lrm_status: lrm,
+  };
+}
+
+function haResources(req: ApiRequest): unknown {
+  const c = clusterOf(req);
+  return haGuests(req.sim, c).map((g) => ({
+    sid: haSid(g),
+    type: g.type === "qemu" ? "vm" : "ct",
+    state: g.ha!.state,
+    digest: "a5d1c7e5f2",
+    ...(g.ha!.group ? { group: g.ha!.group } : {}),
+  }));
+}
+
+function clusterTasks(req: ApiRequest): unknown {
+  const c = clusterOf(req);
+  return req.sim.state.tasks
+    .filter((t) => c.nodes.includes(t.node))
+    .slice(-50)
+    .reverse();
+}
+
+function nodesList(req: ApiRequest): unknown {
+  const c = clusterOf(req);
+  return c.nodes.map((n) => {
+    const r = nodeResource(req.sim, req.sim.state.hosts[n]!);
+    return { ...r, ssl_fingerprint: "5A:3C:...:9F" };
+  });
+}
+
+function version(req: ApiRequest): unknown {
+  const v = req.local.apt.installed["pve-manager"]?.version ?? "8.4.1";
+  return { version: v, release: v.split(".").slice(0, 2).join("."), repoid: "2a5fa54a" };
+}
+
+export function registerClusterEndpoints(): void {
+  registerEndpoints([
+    { pattern: /^\/cluster\/status$/, params: {}, get: clusterStatus },
+    { pattern: /^\/cluster\/resources$/, params: { type: "string" }, get: clusterResources },
+    { pattern: /^\/cluster\/ha\/status\/current$/, params: {}, get: haCurrent },
+    { pattern: /^\/cluster\/ha\/status\/manager_status$/, params: {}, get: haManagerStatus },
+    { pattern: /^\/cluster\/ha\/resources$/, params: { type: "string" }, get: haResources },
+    { pattern: /^\/cluster\/tasks$/, params: {}, get: clusterTasks },
+    { pattern: /^\/nodes$/, params: {}, get: nodesList },
+    { pattern: /^\/version$/, params: {}, get: version },
+  ]);
+}

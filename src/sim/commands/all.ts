@@ -1,0 +1,5 @@
+/** Loads every simulated program into the registry (each module registers itself). */
+import "./coreutils.js";
+import "./system.js";
+import "./pvesh.js";
+import "./pvecm.js";

@@ -1,0 +1,66 @@
+import type { Sim } from "../world.js";
+import type { ClusterState, GuestState, HostState } from "./state.js";
+
+/** A node is a cluster member while its corosync runs: from boot until it is down. */
+export function isOnline(host: HostState | undefined): boolean {
+  return host !== undefined && (host.power === "up" || host.power === "shutting-down");
+}
+
+export interface Quorum {
+  expectedVotes: number;
+  totalVotes: number;
+  quorum: number;
+  quorate: boolean;
+  members: HostState[];
+}
+
+/** Votequorum: quorate while the online votes reach a majority of the expected votes. */
+export function clusterQuorum(sim: Sim, cluster: ClusterState): Quorum {
+  const hosts = cluster.nodes.map((n) => sim.state.hosts[n]!).filter(Boolean);
+  const expectedVotes = hosts.reduce((s, h) => s + h.votes, 0);
+  const members = hosts.filter(isOnline);
+  const totalVotes = members.reduce((s, h) => s + h.votes, 0);
+  const quorum = Math.floor(expectedVotes / 2) + 1;
+  const lost = sim.faults.find("quorumLoss", (f) => f.cluster === cluster.name) !== undefined;
+  const quorate = cluster.standalone ? true : !lost && totalVotes >= quorum;
+  return { expectedVotes, totalVotes, quorum, quorate, members };
+}
+
+export function isQuorate(sim: Sim, host: HostState): boolean {
+  const c = sim.clusterOf(host);
+  if (!c) return true;
+  return clusterQuorum(sim, c).quorate;
+}
+
+/** Memory in use on a node: the host's own plus every running guest and reserved incoming guests. */
+export function nodeMemoryUsed(sim: Sim, node: string): number {
+  const host = sim.state.hosts[node];
+  if (!host) return 0;
+  let used = host.hostMemoryBytes;
+  for (const g of Object.values(sim.state.guests)) {
+    if (g.node === node && g.status === "running") used += g.memoryBytes;
+    if (sim.reservations.get(g.vmid) === node) used += g.memoryBytes;
+  }
+  return used;
+}
+
+export function nodeMemoryFree(sim: Sim, node: string): number {
+  const host = sim.state.hosts[node];
+  if (!host) return 0;
+  return Math.max(0, host.memoryBytes - nodeMemoryUsed(sim, node));
+}
+
+/** Holds a guest's memory on a target while it migrates there; returns the release function. */
+export function reserveMemory(sim: Sim, guest: GuestState, node: string): () => void {
+  sim.reservations.set(guest.vmid, node);
+  return () => {
+    if (sim.reservations.get(guest.vmid) === node) sim.reservations.delete(guest.vmid);
+  };
+}
+
+/** The status `/cluster/resources` and the guest lists report: `unknown` while the node is down. */
+export function observedGuestStatus(sim: Sim, guest: GuestState): "running" | "stopped" | "unknown" {
+  const node = sim.state.hosts[guest.node];
+  if (!isOnline(node)) return "unknown";
+  return guest.status === "unknown" ? "stopped" : guest.status;
+}

@@ -1,0 +1,311 @@
+/**
+ * The simulator's world, as plain JSON-serialisable data. Everything a command observes or changes
+ * lives here, so `snapshot()` can deep-copy it for tests and nothing hides in closures.
+ */
+
+export interface PackageRecord {
+  version: string;
+  arch: string;
+  origin: string;
+}
+
+/** One Debian package database: what is installed, what the local lists know, what the repo serves. */
+export interface AptState {
+  installed: Record<string, PackageRecord>;
+  /** Packages unpacked but not configured (a dist-upgrade cut off mid-way). */
+  unpacked: Record<string, PackageRecord>;
+  /** The local package lists (as of the last `apt-get update`). */
+  lists: Record<string, PackageRecord>;
+  /** The remote repository; `apt-get update` copies it into `lists`. */
+  repo: Record<string, PackageRecord>;
+  /** dpkg was interrupted and needs `dpkg --configure -a`. */
+  dpkgInterrupted: boolean;
+  /** Holder of /var/lib/dpkg/lock-frontend while an apt/dpkg run is in progress. */
+  lockHolder?: { pid: number; name: string };
+  /** Downloaded .deb archives in /var/cache/apt/archives (freed by autoclean). */
+  cachedArchives: string[];
+  lastUpdate?: number;
+}
+
+export type ServiceActive = "active" | "inactive" | "failed" | "activating" | "deactivating";
+
+export interface ServiceState {
+  active: ServiceActive;
+  enabled: boolean;
+  since: number;
+}
+
+export interface JournalEntry {
+  at: number;
+  bootId: string;
+  unit: string;
+  /** The process name journald records (`sh`, `systemd`). */
+  ident: string;
+  pid: number;
+  message: string;
+}
+
+export type UnitResult = "success" | "exit-code" | "signal" | "timeout" | "core-dump";
+
+export interface TransientUnit {
+  name: string;
+  argv: string[];
+  description: string;
+  runtimeMaxSec?: number;
+  collect: boolean;
+  remainAfterExit: boolean;
+  pid: number;
+  active: "active" | "inactive" | "failed" | "deactivating";
+  sub: "running" | "dead" | "failed" | "exited" | "stop-sigterm";
+  result: UnitResult;
+  startedAt: number;
+  exitedAt?: number;
+  exitStatus?: number;
+  /** Signal name when killed (TERM, KILL). */
+  exitSignal?: string;
+}
+
+export interface PbsTask {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  worker_type: string;
+  worker_id: string | null;
+  user: string;
+  endsAt?: number;
+  endtime?: number;
+  status?: string;
+  finalStatus: string;
+}
+
+export interface PbsState {
+  version: string;
+  datastores: string[];
+  tasks: PbsTask[];
+}
+
+export type PowerState = "up" | "shutting-down" | "down" | "booting";
+
+/** A Debian host with SSH: a PVE node, or a VM (e.g. PBS) that is a host of its own. */
+export interface HostState {
+  name: string;
+  kind: "pve" | "debian";
+  cluster?: string;
+  /** For a VM host: the guest it lives in. */
+  vmid?: number;
+  ip: string;
+  votes: number;
+  memoryBytes: number;
+  hostMemoryBytes: number;
+  cpus: number;
+  power: PowerState;
+  bootId: string;
+  bootedAt: number;
+  kernelRunning: string;
+  kernelPinned?: string;
+  apt: AptState;
+  writesRebootRequired: boolean;
+  rootDisk: { sizeBytes: number; usedBytes: number };
+  zfs: "healthy" | "degraded" | "none";
+  /** A tiny in-memory file system: /run (cleared on boot) and a few files under /etc. */
+  files: Record<string, string>;
+  services: Record<string, ServiceState>;
+  units: Record<string, TransientUnit>;
+  /** Unit journals survive unit collection and reboots (persistent journal, as on PVE). */
+  journal: JournalEntry[];
+  rebootSeconds: number;
+  nextPid: number;
+  pbs?: PbsState;
+}
+
+export type GuestType = "qemu" | "lxc";
+export type GuestStatus = "running" | "stopped" | "unknown";
+
+export interface DiskState {
+  key: string;
+  storage: string;
+  volume: string;
+  sizeBytes: number;
+}
+
+export interface EcosystemPackage {
+  installed: string;
+  candidate?: string;
+}
+
+export interface ComposeService {
+  image: string;
+  digest: string;
+  /** Digest the registry serves now (a `pull` fetches it). */
+  registryDigest: string;
+  /** Digest pulled but not yet running (`up -d` recreates the container). */
+  pulledDigest?: string;
+}
+
+/** What runs inside a container; snapshot and rollback copy and restore all of it. */
+export interface ContainerContents {
+  ostype: string;
+  /** OS package manager state, keyed by ecosystem (apt, dnf, apk, pacman). */
+  os: Record<string, AptState>;
+  pip: Record<string, Record<string, EcosystemPackage>>;
+  npm: Record<string, Record<string, EcosystemPackage>>;
+  compose: Record<string, { project: string; services: Record<string, ComposeService> }>;
+  services: Record<string, ServiceState>;
+  /** The container's own small file system (/etc, /run). */
+  files: Record<string, string>;
+}
+
+export interface HealthEndpointState {
+  name: string;
+  kind: "http" | "tcp";
+  port: number;
+  path: string;
+  services: string[];
+}
+
+export interface SnapshotState {
+  name: string;
+  description: string;
+  snaptime: number;
+  parent?: string;
+  vmstate: boolean;
+  /** The guest as it was: config, contents and power state. */
+  saved: GuestSaved;
+}
+
+export interface GuestSaved {
+  memoryBytes: number;
+  cores: number;
+  tags: string[];
+  onboot: boolean;
+  status: GuestStatus;
+  contents?: ContainerContents;
+  hostApt?: AptState;
+  hostKernel?: string;
+}
+
+export interface HaConfig {
+  state: "started" | "stopped" | "ignored" | "disabled";
+  group?: string;
+  /** Runtime HA state of the service (started, migrate, freeze, stopped, error). */
+  runtime: string;
+  /** Node the service was moved away from by maintenance; it moves back when maintenance ends. */
+  maintenanceOrigin?: string;
+  pendingMigrate?: string;
+}
+
+export interface GuestState {
+  vmid: number;
+  cluster: string;
+  type: GuestType;
+  name: string;
+  node: string;
+  memoryBytes: number;
+  cores: number;
+  status: GuestStatus;
+  startedAt?: number;
+  tags: string[];
+  pool?: string;
+  ha?: HaConfig;
+  onboot: boolean;
+  lock?: string;
+  template: boolean;
+  disks: DiskState[];
+  devices: { key: string; value: string }[];
+  snapshots: SnapshotState[];
+  /** The snapshot the current state descends from (`parent` in the config). */
+  parent?: string;
+  contents?: ContainerContents;
+  health: HealthEndpointState[];
+  /** For a VM that is an SSH host: that host's name. */
+  hostName?: string;
+  macSeed: number;
+}
+
+export interface StorageState {
+  name: string;
+  type: string;
+  shared: boolean;
+  content: string[];
+  snapshots: boolean;
+}
+
+export interface BackupArchive {
+  volid: string;
+  storage: string;
+  /** Node that holds the archive for non-shared storage. */
+  node?: string;
+  vmid: number;
+  type: GuestType;
+  ctime: number;
+  sizeBytes: number;
+  saved: GuestSaved & { name: string; disks: DiskState[] };
+}
+
+export interface TaskRecord {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  status?: string;
+  endtime?: number;
+}
+
+export interface ClusterState {
+  name: string;
+  standalone: boolean;
+  configVersion: number;
+  nodes: string[];
+  storages: StorageState[];
+  pools: string[];
+  /** Maintenance as requested with `ha-manager crm-command node-maintenance`. */
+  maintenanceRequested: Record<string, boolean>;
+  /** CRM view of each node: online, maintenance, unknown, fence. */
+  haNodeStatus: Record<string, string>;
+  haMaster?: string;
+  backups: BackupArchive[];
+}
+
+export interface MigrationRecord {
+  vmid: number;
+  type: GuestType;
+  from: string;
+  to: string;
+  online: boolean;
+  startedAt: number;
+  endedAt: number;
+  ok: boolean;
+  error?: string;
+  via: "cli" | "ha";
+}
+
+export interface GuestEvent {
+  vmid: number;
+  node: string;
+  event: "start" | "stop";
+  at: number;
+  reason: string;
+}
+
+export interface SimHistory {
+  bootIds: Record<string, string[]>;
+  migrations: MigrationRecord[];
+  guestEvents: GuestEvent[];
+  /** Every command line the hosts executed, for tests that prove what was (not) run. */
+  commands: { host: string; at: number; command: string; via: "ssh" | "unit" | "pct-exec" }[];
+  reboots: { host: string; at: number; kernel: string }[];
+}
+
+export interface SimState {
+  clusters: Record<string, ClusterState>;
+  hosts: Record<string, HostState>;
+  guests: Record<string, GuestState>;
+  tasks: TaskRecord[];
+  history: SimHistory;
+}
