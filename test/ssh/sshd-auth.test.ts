@@ -1,11 +1,14 @@
 /** Client key authentication against Debian's OpenSSH sshd: key types, encrypted keys, failures. */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TerminalError } from "../../src/errors.js";
 import type { Identity } from "../../src/ssh/identity.js";
 import { identityFromFile } from "../../src/ssh/identity.js";
 import { SshPool } from "../../src/ssh/pool.js";
+import type { SshLogger } from "../../src/ssh/logger.js";
 import { SshReason } from "../../src/ssh/reasons.js";
 import type { TestKey } from "../support/keys.js";
 import { generateKey, keygenFingerprint, tempDir } from "../support/keys.js";
@@ -162,5 +165,48 @@ describe("key failures are terminal and never show secrets", () => {
     expect(err.message).toContain(fp.fingerprint);
     expect(err.message).toContain("authorized_keys");
     await expectNoSecrets(err, keys.stranger!);
+  });
+});
+
+describe("logging", () => {
+  it("logs connections and commands through a pino logger without key material, passphrases or arguments", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const logger: SshLogger = pino({ level: "debug" }, sink);
+    process.env[ENV_NAME] = PASSPHRASE;
+    const pool = new SshPool({ logger });
+    try {
+      const h = pool.host(
+        f.target({ identity: identityFromFile(keys.encrypted!.privatePath, { env: ENV_NAME }) }),
+      );
+      await h.exec(["echo", "secret-argument-value"], { timeoutMs: 20_000 });
+    } finally {
+      pool.close();
+    }
+    const bad = new SshPool({ logger });
+    process.env[ENV_NAME] = "wrong";
+    try {
+      const h = bad.host(
+        f.target({ identity: identityFromFile(keys.encrypted!.privatePath, { env: ENV_NAME }) }),
+      );
+      await h.exec(["true"], { timeoutMs: 20_000 }).catch(() => undefined);
+    } finally {
+      bad.close();
+    }
+    const text = lines.join("");
+    expect(text).toContain("ssh connected");
+    expect(text).toContain("ssh exec");
+    expect(text).toContain(SshReason.PrivateKeyPassphrase);
+    expect(text).not.toContain(PASSPHRASE);
+    expect(text).not.toContain("secret-argument-value");
+    const body = (await readFile(keys.encrypted!.privatePath, "utf8"))
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"));
+    for (const line of body) expect(text).not.toContain(line.slice(0, 24));
   });
 });
