@@ -52,6 +52,8 @@ export class SshConnection {
   private retiring = false;
   private lastError: Error | undefined;
   private open = true;
+  /** Cancels the forced-close fallback once the connection has closed. */
+  private readonly closed = new AbortController();
 
   constructor(
     private readonly client: Client,
@@ -81,7 +83,7 @@ export class SshConnection {
     for (const r of this.running) r.stop();
     this.client.end();
     // end() waits for the server to close; a wedged socket must not keep the connection forever.
-    this.clock.sleep(2_000).then(
+    this.clock.sleep(2_000, this.closed.signal).then(
       () => {
         if (this.open) this.client.destroy();
       },
@@ -97,6 +99,7 @@ export class SshConnection {
   private gone(): void {
     if (!this.open) return;
     this.open = false;
+    this.closed.abort();
     const err = this.closedByUs
       ? new RetryableError(
           SshReason.PoolClosed,

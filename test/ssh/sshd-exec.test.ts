@@ -220,6 +220,27 @@ describe("connection loss", () => {
     }
   });
 
+  it("notices through keepalives a server that stops answering, and fails the running command", async () => {
+    // Keepalives run on real timers (they probe the real TCP path), so this waits in real time.
+    const pool = new SshPool({ keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
+    const sleeper = ["sleep", "30.8383"];
+    try {
+      const h = pool.host(f.target());
+      const running = h.exec(sleeper, { timeoutMs: 60_000 });
+      await waitUntil("the remote sleep runs", () => findProcesses(sleeper).length > 0);
+      expect(f.sshd.freezeConnections(true)).toBeGreaterThan(0);
+      const err = await rejection(running);
+      expect(err.reason).toBe(SshReason.ConnectionLost);
+      expect(err.message).toContain("Keepalive");
+      expect(pool.stats().connectionsLost).toBe(1);
+    } finally {
+      f.sshd.freezeConnections(false);
+      f.sshd.dropConnections();
+      pool.close();
+      killProcesses(sleeper);
+    }
+  });
+
   it("reports a stopped server as retryable and works again once it is back", async () => {
     const pool = new SshPool();
     try {

@@ -233,6 +233,24 @@ export class Sshd {
     return victims.length;
   }
 
+  /**
+   * Stops (SIGSTOP) or resumes (SIGCONT) every per-connection sshd process: a frozen server keeps the
+   * TCP connection open but answers nothing, like a hung host or a silently dropped route.
+   */
+  freezeConnections(frozen: boolean): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) return 0;
+    const targets = sshdDescendantsOf(pid);
+    for (const p of targets) {
+      try {
+        process.kill(p, frozen ? "SIGSTOP" : "SIGCONT");
+      } catch {
+        // Already gone.
+      }
+    }
+    return targets.length;
+  }
+
   /** Number of live per-connection sshd processes (direct children of the listener). */
   connectionCount(): number {
     const pid = this.child?.pid;
