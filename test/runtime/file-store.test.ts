@@ -492,15 +492,21 @@ describe("FileStore: children", () => {
 
     let writing = true;
     let reads = 0;
+    const problems: string[] = [];
     const lastRv = new Map<string, number>();
     const reader = (async () => {
       while (writing) {
         for (const path of paths) {
           const text = await readFile(path, "utf8");
-          const obj = JSON.parse(text) as RefitObjectOf<"HostPatch">; // throws on a torn file
-          const rv = Number(obj.metadata.resourceVersion);
+          let rv: number;
+          try {
+            rv = Number((JSON.parse(text) as RefitObjectOf<"HostPatch">).metadata.resourceVersion);
+          } catch (err) {
+            problems.push(`${path}: ${(err as Error).message} (${text.length} bytes)`);
+            continue;
+          }
           // Files only move forward: a later write never lands under an earlier one.
-          expect(rv).toBeGreaterThanOrEqual(lastRv.get(path) ?? 0);
+          if (rv < (lastRv.get(path) ?? 0)) problems.push(`${path}: resourceVersion went back to ${rv}`);
           lastRv.set(path, rv);
           reads++;
         }
@@ -521,6 +527,7 @@ describe("FileStore: children", () => {
     );
     writing = false;
     await reader;
+    expect(problems).toEqual([]);
     expect(reads).toBeGreaterThan(0);
     for (const [i, path] of paths.entries()) {
       const onDisk = JSON.parse(await readFile(path, "utf8")) as RefitObjectOf<"HostPatch">;
