@@ -180,6 +180,7 @@ export const hostPatchPlanStatus = z.strictObject({
     })
     .optional(),
   nextWindow: z.string().optional(),
+  waitingSince: z.string().optional().describe("When the plan began waiting for the plans it runs after"),
 });
 
 export const hostPatchPlan = kindSchema("HostPatchPlan", hostPatchPlanSpec, hostPatchPlanStatus);

@@ -40,6 +40,7 @@ export const migrationRecord = z.strictObject({
   from: z.string(),
   to: z.string(),
   mode: z.enum(["online", "restart", "ha", "offline"]),
+  withLocalDisks: z.boolean().optional().describe("A VM live-migrated with its local disks"),
   state: z.enum(["Planned", "Running", "Done", "Failed"]),
   taskId: z.string().optional(),
   startedAt: z.string().optional(),
