@@ -25,7 +25,12 @@ export interface ConnectionEvents {
   gone(conn: SshConnection, info: { expected: boolean; cause: Error | undefined }): void;
   /** A stopped channel did not close within the grace period, so the connection is being retired. */
   stuck(conn: SshConnection, program: string): void;
+  /** The server refused a channel open that will be tried again. */
+  openRetried(conn: SshConnection): void;
 }
+
+const OPEN_RETRIES = 5;
+const OPEN_RETRY_BASE_MS = 20;
 
 interface Running {
   /** The connection is gone: settle the command (if not yet) and give its slot back. */
@@ -133,6 +138,8 @@ export class SshConnection {
       let channel: ClientChannel | undefined;
       let settled = false;
       let released = false;
+      /** A channel open request is on the wire and unanswered. */
+      let opening = false;
 
       const running: Running = {
         lost: (err) => {
@@ -178,6 +185,11 @@ export class SshConnection {
       };
       /** Stops the command after a timeout or abort, and watches that its channel really goes away. */
       const abandon = (): void => {
+        if (!channel && !opening) {
+          // No channel exists or is being opened, so nothing on the server holds the slot.
+          release();
+          return;
+        }
         if (channel) stop(channel);
         this.clock.sleep(this.stuckGraceMs, grace.signal).then(
           () => {
@@ -227,9 +239,62 @@ export class SshConnection {
         () => {},
       );
 
-      try {
-        this.client.exec(req.command, (err, ch) => {
-          if (err) {
+      const onChannel = (ch: ClientChannel): void => {
+        channel = ch;
+        ch.on("close", () => {
+          release();
+          if (exit) settle(result());
+          else
+            settle(
+              this.open
+                ? new RetryableError(
+                    SshReason.ExitStatusMissing,
+                    `\`${req.program}\` on ${this.target.name} ended without an exit status; its outcome is unknown. Refit will retry.`,
+                    { host: this.target.name, program: req.program },
+                  )
+                : this.lostError(req.program),
+            );
+        });
+        ch.on("error", (e: Error) => {
+          this.lastError = e;
+        });
+        if (settled) {
+          // Timed out or aborted while the channel was being opened.
+          stop(ch);
+          return;
+        }
+        ch.on("data", (d: Buffer) => stdout.push(d));
+        ch.stderr.on("data", (d: Buffer) => stderr.push(d));
+        ch.on("exit", (code: number | null, signal?: string) => {
+          exit = { code: typeof code === "number" ? code : null, signal: signal ?? null };
+        });
+        if (req.stdin !== undefined) ch.end(req.stdin);
+        else ch.end();
+      };
+      const open = (attempt: number): void => {
+        opening = true;
+        try {
+          this.client.exec(req.command, (err, ch) => {
+            opening = false;
+            if (!err) {
+              onChannel(ch);
+              return;
+            }
+            if (settled) {
+              release();
+              return;
+            }
+            // sshd frees a finished session only after it has read the whole batch of packets that
+            // carried our CLOSE, so an OPEN sent right behind it can meet "no more sessions"
+            // although we stay below MaxSessions. A moment later the same request succeeds.
+            if (this.open && attempt < OPEN_RETRIES) {
+              this.events.openRetried(this);
+              this.clock.sleep(OPEN_RETRY_BASE_MS * 2 ** attempt, timer.signal).then(
+                () => open(attempt + 1),
+                () => release(),
+              );
+              return;
+            }
             release();
             settle(
               this.open
@@ -240,43 +305,14 @@ export class SshConnection {
                   )
                 : this.lostError(req.program),
             );
-            return;
-          }
-          channel = ch;
-          ch.on("close", () => {
-            release();
-            if (exit) settle(result());
-            else
-              settle(
-                this.open
-                  ? new RetryableError(
-                      SshReason.ExitStatusMissing,
-                      `\`${req.program}\` on ${this.target.name} ended without an exit status; its outcome is unknown. Refit will retry.`,
-                      { host: this.target.name, program: req.program },
-                    )
-                  : this.lostError(req.program),
-              );
           });
-          ch.on("error", (e: Error) => {
-            this.lastError = e;
-          });
-          if (settled) {
-            // Timed out or aborted while the channel was being opened.
-            stop(ch);
-            return;
-          }
-          ch.on("data", (d: Buffer) => stdout.push(d));
-          ch.stderr.on("data", (d: Buffer) => stderr.push(d));
-          ch.on("exit", (code: number | null, signal?: string) => {
-            exit = { code: typeof code === "number" ? code : null, signal: signal ?? null };
-          });
-          if (req.stdin !== undefined) ch.end(req.stdin);
-          else ch.end();
-        });
-      } catch (err) {
-        release();
-        settle(err instanceof Error ? this.lostError(req.program) : new Error(String(err)));
-      }
+        } catch (err) {
+          opening = false;
+          release();
+          settle(err instanceof Error ? this.lostError(req.program) : new Error(String(err)));
+        }
+      };
+      open(0);
     });
   }
 }

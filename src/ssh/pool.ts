@@ -52,6 +52,8 @@ export interface SshPoolStats {
   channelsAbandoned: number;
   /** Connections replaced because a stopped channel never closed. */
   connectionsRetired: number;
+  /** Channel opens the server refused for a moment and that were sent again. */
+  channelOpenRetries: number;
 }
 
 const DEFAULTS = {
@@ -81,6 +83,7 @@ class HostEntry implements HostExec {
     commandsTimedOut: 0,
     channelsAbandoned: 0,
     connectionsRetired: 0,
+    channelOpenRetries: 0,
   };
 
   constructor(
@@ -179,6 +182,9 @@ class HostEntry implements HostExec {
             logger.warn({ host: this.host, err: cause?.message }, "ssh connection lost");
           }
         },
+        openRetried: () => {
+          this.counts.channelOpenRetries++;
+        },
         stuck: (_conn, program) => {
           this.counts.channelsAbandoned++;
           this.counts.connectionsRetired++;
@@ -274,6 +280,7 @@ export class SshPool {
       total.commandsTimedOut += s.commandsTimedOut;
       total.channelsAbandoned += s.channelsAbandoned;
       total.connectionsRetired += s.connectionsRetired;
+      total.channelOpenRetries += s.channelOpenRetries;
     }
     return total;
   }
@@ -301,5 +308,6 @@ function emptyStats(): SshPoolStats {
     commandsTimedOut: 0,
     channelsAbandoned: 0,
     connectionsRetired: 0,
+    channelOpenRetries: 0,
   };
 }

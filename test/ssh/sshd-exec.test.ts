@@ -182,6 +182,28 @@ describe("timeouts and aborts", () => {
     },
   );
 
+  it("gives the slot back at once when the caller aborts before the command was sent", async () => {
+    const clock = new ManualClock();
+    const pool = new SshPool({ clock, stuckGraceMs: 10_000 });
+    try {
+      const h = pool.host(f.target());
+      const ac = new AbortController();
+      const pending = h.exec(["true"], { timeoutMs: 1_000, signal: ac.signal });
+      ac.abort(); // while the connection is still being opened
+      expect((await rejection(pending)).reason).toBe(SshReason.ExecAborted);
+      expect(pool.stats().channelsInUse).toBe(0);
+      clock.advance(10_000);
+      expect((await h.exec(["echo", "next"], { timeoutMs: 1_000 })).stdout).toBe("next\n");
+      expect(pool.stats()).toMatchObject({
+        connectionsOpened: 1,
+        connectionsRetired: 0,
+        channelsAbandoned: 0,
+      });
+    } finally {
+      pool.close();
+    }
+  });
+
   it("aborts a running command when the caller's signal fires", async () => {
     const pool = new SshPool();
     const sleeper = ["sleep", "30.5353"];
