@@ -3,3 +3,5 @@ import "./coreutils.js";
 import "./system.js";
 import "./pvesh.js";
 import "./pvecm.js";
+import "./systemd.js";
+import "./apt.js";
