@@ -1,6 +1,6 @@
 import type { NotificationChannelSpec, NotificationChannel } from "../api/notification-channel.js";
 import type { Severity } from "../api/plan-common.js";
-import { RefitError, errorMessage } from "../errors.js";
+import { RefitError } from "../errors.js";
 import type { ChannelType, DeliveryContext } from "./channel.js";
 import { parseNotificationEvent, type NotificationEvent, type NotificationEventName } from "./event.js";
 import { deliverTo } from "./registry.js";
@@ -61,18 +61,23 @@ async function deliverOne(
   } catch (err) {
     const attempts =
       err instanceof RefitError && typeof err.context.attempts === "number" ? err.context.attempts : 0;
+    // Plugins word their own errors without secrets; anything else may quote a URL, so only its kind is kept.
+    const error =
+      err instanceof RefitError
+        ? err.message
+        : `${target.spec.type} delivery to ${target.name} failed unexpectedly (${err instanceof Error ? err.name : typeof err})`;
     const failure: ChannelDeliveryResult = {
       ...base,
       ok: false,
       attempts,
       at: new Date(ctx.clock.now()).toISOString(),
-      error: errorMessage(err),
+      error,
       reason: err instanceof RefitError ? err.reason : "DeliveryFailed",
       retryable: err instanceof RefitError ? err.retryable : true,
     };
     ctx.log?.error(
       { channel: target.name, type: target.spec.type, event: event.event, attempts, reason: failure.reason },
-      failure.error,
+      error,
     );
     return failure;
   }

@@ -2,6 +2,7 @@ export type {
   ChannelSpec,
   ChannelType,
   DeliveryContext,
+  DeliveryLog,
   DeliveryResult,
   NotificationChannelPlugin,
 } from "./channel.js";
