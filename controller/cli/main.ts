@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCrds } from "./commands/crds.js";
+import { registerRun } from "./commands/run.js";
+import { registerStatus } from "./commands/status.js";
 import { registerValidate } from "./commands/validate.js";
 import { EXIT } from "./exit-codes.js";
 import { processIo, type Io } from "./io.js";
@@ -33,6 +35,8 @@ Docs: README.md and docs/ in the Refit repository.`,
   );
   registerValidate(program, io, setExit);
   registerCrds(program, io, setExit);
+  registerRun(program, io, setExit);
+  registerStatus(program, io, setExit);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),

@@ -16,7 +16,6 @@ import { parseDuration } from "../../src/api/primitives.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
 import { RefitError, RetryableError, errorMessage } from "../../src/errors.js";
 import {
-  aptDistUpgradeArgv,
   APT_UPDATE_ARGV,
   haMigrateArgv,
   nodeMaintenanceArgv,
@@ -87,20 +86,20 @@ export function jobId(hp: HostPatch, step: string): string {
     .slice(0, 64);
 }
 
-/** One shell line of fixed, quoted steps joined with &&: nothing from desired state is pasted in raw. */
+/**
+ * One shell line of fixed, quoted steps joined with &&: nothing from desired state is pasted in raw.
+ * The job runs under `sh -c`, so the environment is set with a constant assignment prefix.
+ */
 export function upgradeJobArgv(plan: HostPatchPlan): string[] {
   const u = plan.spec.upgrade;
   const keep = u.dpkgOptions.flatMap((o) => ["-o", `Dpkg::Options::=${o}`]);
-  const steps: string[][] = [];
-  if (u.refreshIndex) steps.push([...APT_UPDATE_ARGV]);
-  const upgrade =
-    u.mode === "dist-upgrade" && u.dpkgOptions.join() === "--force-confdef,--force-confold"
-      ? aptDistUpgradeArgv()
-      : ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", ...keep, u.mode];
-  steps.push(upgrade);
-  if (u.autoremove) steps.push(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "autoremove"]);
-  if (u.autoclean) steps.push(["apt-get", "autoclean"]);
-  return ["sh", "-c", steps.map((s) => quoteArgv(s)).join(" && ")];
+  const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
+  const steps: string[] = [];
+  if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
+  steps.push(noninteractive(["apt-get", "-y", ...keep, u.mode]));
+  if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", "autoremove"]));
+  if (u.autoclean) steps.push(quoteArgv(["apt-get", "autoclean"]));
+  return ["sh", "-c", steps.join(" && ")];
 }
 
 export const REBOOT_ARGV = ["systemctl", "reboot"];

@@ -19,7 +19,7 @@
  * remembered and put back when the file is fixed.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, realpath, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { watch as watchPaths, type FSWatcher } from "chokidar";
 import {
@@ -33,7 +33,7 @@ import { fieldPath, formatIssue, type LoadIssue } from "../../src/api/loader/iss
 import { loadDesiredState, type SourceLocation } from "../../src/api/loader/load.js";
 import type { Condition, ObjectMeta } from "../../src/api/meta.js";
 import { systemClock, type Clock } from "../../src/clock.js";
-import { errorMessage, RetryableError } from "../../src/errors.js";
+import { errorMessage, RetryableError, TerminalError } from "../../src/errors.js";
 import { ensureDir, isTempFile, removeFileDurable, SerialWriter, writeFileAtomic } from "./atomic-file.js";
 import { contentHash, sameJson } from "./canonical.js";
 import { getCondition, READY, setReady } from "./conditions.js";
@@ -72,6 +72,11 @@ export interface FileStoreOptions {
   /** Quiet time after the last file event before reloading; default 200 ms. */
   debounceMs?: number;
   gitTimeoutMs?: number;
+  /**
+   * While watching, the directory is also re-read this often, in case an event was missed or the
+   * directory was swapped (a symlink pointed elsewhere); default 60 s.
+   */
+  resyncMs?: number;
 }
 
 type Status = Record<string, unknown> & {
@@ -107,6 +112,9 @@ interface DesiredRecord extends DesiredInfo {
   object: Obj;
 }
 
+const DEFAULT_RESYNC_MS = 60_000;
+/** How often a vanished desired-state directory is looked for. */
+const ROOT_POLL_MS = 1_000;
 /** Debounced reloads still happen at least this often while events keep coming. */
 const MAX_DEBOUNCE_MS = 800;
 const NO_NAMESPACE_DIR = "_";
@@ -142,6 +150,16 @@ function stripUndefined<T extends object>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
 }
 
+async function directoryIdentity(dir: string): Promise<string | undefined> {
+  try {
+    const real = await realpath(dir);
+    const st = await stat(real);
+    return st.isDirectory() ? `${real}:${st.dev}:${st.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
@@ -162,7 +180,14 @@ export class FileStore implements ObjectStore {
   private rev: string | undefined;
   private revWhyNot: string | undefined;
   private issues: LoadIssue[] = [];
+  private readonly resyncMs: number;
+  /** Watchers of git metadata; the desired directory's own watcher is `desiredWatcher`. */
   private watchers: FSWatcher[] = [];
+  private desiredWatcher: FSWatcher | undefined;
+  /** Identity (real path, device, inode) of the directory being watched; undefined while it is missing. */
+  private watchedRoot: string | undefined;
+  private watching = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private firstEventAt: number | undefined;
   private reloading: Promise<void> | undefined;
@@ -179,6 +204,7 @@ export class FileStore implements ObjectStore {
     this.clock = options.clock ?? systemClock;
     this.debounceMs = options.debounceMs ?? 200;
     this.gitTimeoutMs = options.gitTimeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.resyncMs = options.resyncMs ?? DEFAULT_RESYNC_MS;
   }
 
   /**
@@ -186,6 +212,14 @@ export class FileStore implements ObjectStore {
    * loads the state and the desired-state directory, and starts watching it.
    */
   static async open(options: FileStoreOptions): Promise<FileStore> {
+    const desiredDir = resolve(options.desiredDir);
+    if (!(await stat(desiredDir).catch(() => undefined))?.isDirectory()) {
+      throw new TerminalError(
+        "DesiredStateMissing",
+        `the desired-state directory ${desiredDir} does not exist or is not a directory; create it or point the controller at the right one`,
+        { path: desiredDir },
+      );
+    }
     const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
     await ensureDir(stateDir);
     const clock = options.clock ?? systemClock;
@@ -196,7 +230,11 @@ export class FileStore implements ObjectStore {
       await store.loadState();
       await store.reloadOnce();
       await store.collectGarbage(true);
-      if (options.watch ?? true) await store.startWatching();
+      if (options.watch ?? true) {
+        await store.startWatching();
+        // Catches edits made between the first load and the watcher being ready.
+        await store.reload();
+      }
     } catch (err) {
       await store.close();
       throw err;
@@ -381,8 +419,11 @@ export class FileStore implements ObjectStore {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.debounceTimer);
-    await Promise.allSettled(this.watchers.map((w) => w.close()));
+    clearTimeout(this.resyncTimer);
+    const watchers = this.desiredWatcher ? [...this.watchers, this.desiredWatcher] : this.watchers;
+    await Promise.allSettled(watchers.map((w) => w.close()));
     this.watchers = [];
+    this.desiredWatcher = undefined;
     await this.reloading?.catch(() => undefined);
     await this.writer.idle();
     this.handlers.clear();
@@ -675,6 +716,7 @@ export class FileStore implements ObjectStore {
 
   /** Loads the directory once and brings the objects in force up to date with it. */
   private async reloadOnce(): Promise<void> {
+    if (this.watching) await this.rewatchIfMoved();
     const result = await loadDesiredState(this.desiredDir);
     await this.readRevision();
     if (this.closed) return;
@@ -686,11 +728,15 @@ export class FileStore implements ObjectStore {
       .map((e) => ({ key: keyOf(asRefit(e.obj)), sourceFile: e.desired?.source?.file }));
     const plan = planSync(inForce, result);
     const writes: Promise<void>[] = [];
-    const events: WatchEvent[] = [];
+    // Each event goes out once its own write has ended, so per object, events follow write order. The
+    // files are the truth for desired objects: a failed record write is logged, the change still holds.
+    const record = (key: ObjectKey, entry: Entry | undefined, event?: WatchEvent): void => {
+      const written = this.persist(key, true, entry);
+      writes.push(event ? written.finally(() => this.emit([event])) : written);
+    };
     const put = (key: ObjectKey, entry: Entry, event?: WatchEvent): void => {
       this.entries.set(keyString(key), entry);
-      writes.push(this.persist(key, true, entry));
-      if (event) events.push(event);
+      record(key, entry, event);
     };
 
     for (const lo of plan.present) {
@@ -768,8 +814,7 @@ export class FileStore implements ObjectStore {
       const entry = this.entries.get(k);
       if (!entry) continue;
       this.entries.delete(k);
-      writes.push(this.persist(key, true, undefined));
-      events.push({ type: "DELETED", object: asRefit(entry.obj) });
+      record(key, undefined, { type: "DELETED", object: asRefit(entry.obj) });
     }
 
     this.reportIssues(result.issues);
@@ -780,8 +825,8 @@ export class FileStore implements ObjectStore {
           "could not record desired object state",
         );
     }
-    this.emit(events);
     if (plan.removed.length > 0) await this.collectGarbage();
+    this.scheduleResync();
   }
 
   private reportIssues(issues: LoadIssue[]): void {
@@ -890,12 +935,8 @@ export class FileStore implements ObjectStore {
   }
 
   private async startWatching(): Promise<void> {
-    const desired = watchPaths(this.desiredDir, {
-      ignoreInitial: true,
-      ignored: (p: string) => this.ignoredPath(p),
-    });
-    this.watchers.push(desired);
-    await this.whenReady(desired);
+    this.watching = true;
+    await this.rewatchIfMoved();
     // Commits and checkouts move HEAD and refs without touching the files: watch those too, so the
     // recorded revision follows.
     const gd = await gitDir(this.desiredDir, this.gitTimeoutMs);
@@ -906,6 +947,43 @@ export class FileStore implements ObjectStore {
       this.watchers.push(refs);
       await this.whenReady(refs);
     }
+  }
+
+  /**
+   * A watcher follows the directory it started on. When the directory vanished, came back, or the
+   * path now leads to another directory (a deploy that swaps a symlink), watch the new one.
+   */
+  private async rewatchIfMoved(): Promise<void> {
+    const id = await directoryIdentity(this.desiredDir);
+    if (id === this.watchedRoot && (id === undefined || this.desiredWatcher)) return;
+    await this.desiredWatcher?.close();
+    this.desiredWatcher = undefined;
+    if (this.watchedRoot !== undefined || id === undefined)
+      this.log.warn(
+        { dir: this.desiredDir },
+        id === undefined
+          ? "desired-state directory is gone; the objects in force stay until it is back"
+          : "desired-state directory was replaced; watching the new one",
+      );
+    this.watchedRoot = id;
+    if (id === undefined || this.closed) return;
+    const w = watchPaths(this.desiredDir, {
+      ignoreInitial: true,
+      ignored: (p: string) => this.ignoredPath(p),
+    });
+    this.desiredWatcher = w;
+    await this.whenReady(w);
+  }
+
+  /** Real timers, like the debounce: resync is a guard against missed file-system events. */
+  private scheduleResync(): void {
+    if (!this.watching || this.closed) return;
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = setTimeout(
+      () => void this.reload(),
+      this.watchedRoot === undefined ? ROOT_POLL_MS : this.resyncMs,
+    );
+    this.resyncTimer.unref();
   }
 
   private whenReady(w: FSWatcher): Promise<void> {

@@ -104,7 +104,7 @@ export class Manager {
     this.started = true;
     this.unsubscribe = this.store.watch((event) => this.onEvent(event));
     for (const kind of this.reconcilers.keys()) {
-      for (const obj of await this.store.list(kind)) this.enqueue(keyOf(obj), true);
+      for (const obj of await this.store.list(kind)) this.enqueueChanged(keyOf(obj));
     }
     this.log.info({ kinds: [...this.reconcilers.keys()] }, "manager started");
   }
@@ -121,17 +121,22 @@ export class Manager {
     this.log.info({}, "manager stopped");
   }
 
-  /** Queues a reconcile of `key`, e.g. from a timer or an external trigger. */
-  enqueue(key: ObjectKey, changed = false): void {
-    if (!this.reconcilers.has(key.kind)) return;
-    const k = keyString(key);
-    if (changed) this.terminal.delete(k);
-    this.queue.add(k);
+  /**
+   * Queues a reconcile of `key` (an external nudge, e.g. another plan released a mutex). An object
+   * whose last reconcile failed terminally stays put until it changes.
+   */
+  enqueue(key: ObjectKey): void {
+    if (this.reconcilers.has(key.kind)) this.queue.add(keyString(key));
+  }
+
+  private enqueueChanged(key: ObjectKey): void {
+    this.terminal.delete(keyString(key));
+    this.enqueue(key);
   }
 
   private onEvent(event: WatchEvent): void {
     const obj = event.object;
-    if (!isStatusOnly(event)) this.enqueue(keyOf(obj), true);
+    if (!isStatusOnly(event)) this.enqueueChanged(keyOf(obj));
     // A child's change is news to its owner but not a change of it: a terminal owner stays put.
     for (const owner of controllerOwners(obj)) this.enqueue(owner);
   }

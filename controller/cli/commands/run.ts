@@ -1,0 +1,147 @@
+import type { Command } from "commander";
+import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
+import { systemClock, type Clock } from "../../../src/clock.js";
+import { createLogger } from "../../../src/log/logger.js";
+import { Controller } from "../../app.js";
+import type { Timing } from "../../context.js";
+import { DEFAULT_KILL_SWITCH_PATH } from "../../runtime/kill-switch.js";
+import type { Logger } from "../../runtime/log-types.js";
+import type { ObjectStore } from "../../runtime/store.js";
+import { EXIT } from "../exit-codes.js";
+import type { Io } from "../io.js";
+
+export interface RunOptions {
+  desired: string;
+  state: string;
+  once: boolean;
+  killSwitch: string;
+  selfNode?: string;
+  clock?: Clock;
+  log?: Logger;
+  timing?: Partial<Timing>;
+  /** Real milliseconds between --once checks. */
+  checkEveryMs?: number;
+}
+
+export type OnceOutcome = { done: false } | { done: true; code: number; summary: string[] };
+
+/**
+ * Whether `run --once` may stop: every host patch plan has finished a cycle since `since`, stalled,
+ * or waits outside its window; plans this version does not handle are reported and left out.
+ */
+export async function onceOutcome(store: ObjectStore, since: number): Promise<OnceOutcome> {
+  const plans = await store.list("HostPatchPlan");
+  const summary: string[] = [];
+  let failed = false;
+  let halted = false;
+  for (const p of plans) {
+    const s = p.status;
+    const ready = s?.conditions?.find((c) => c.type === "Ready");
+    const label = `HostPatchPlan/${p.metadata.name}`;
+    if (ready?.reason === "ProfileNotSupported") {
+      summary.push(`${label}: skipped (${ready.message})`);
+      continue;
+    }
+    if (ready?.reason === "KillSwitch") {
+      halted = true;
+      summary.push(`${label}: halted (${ready.message})`);
+      continue;
+    }
+    if (s?.phase === "Stalled" || s?.conditions?.some((c) => c.type === "Stalled" && c.status === "True")) {
+      if (s.phase === "Progressing") return { done: false };
+      failed = true;
+      summary.push(`${label}: stalled (${ready?.message ?? ""})`);
+      continue;
+    }
+    if (s?.phase === "OutsideWindow" || s?.phase === "Suspended") {
+      summary.push(`${label}: ${s.phase} (${ready?.message ?? ""})`);
+      continue;
+    }
+    const finished = s?.lastCycle?.finishedAt ? Date.parse(s.lastCycle.finishedAt) : undefined;
+    if (finished !== undefined && finished >= since && s?.phase !== "Progressing") {
+      summary.push(`${label}: converged (${ready?.message ?? ""})`);
+      continue;
+    }
+    return { done: false };
+  }
+  for (const g of await store.list("GuestUpdatePlan")) {
+    summary.push(
+      `GuestUpdatePlan/${g.metadata.name}: not handled by this version (guest updates come later)`,
+    );
+  }
+  return { done: true, code: halted ? EXIT.halted : failed ? EXIT.failed : EXIT.ok, summary };
+}
+
+/** Runs the controller; with `once`, resolves to the exit code when every due plan has settled. */
+export async function runController(opts: RunOptions, io: Io): Promise<number> {
+  const loaded = await loadDesiredState(opts.desired);
+  if (loaded.issues.length > 0) {
+    for (const i of loaded.issues) io.err(formatIssue(i));
+    io.err(`refit run: the desired state in ${opts.desired} is invalid; nothing was done`);
+    return EXIT.invalid;
+  }
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger();
+  const controller = await Controller.open({
+    desiredDir: opts.desired,
+    stateDir: opts.state,
+    clock,
+    log,
+    killSwitchPath: opts.killSwitch,
+    ...(opts.timing ? { timing: opts.timing } : {}),
+    ...(opts.selfNode ? { selfNode: opts.selfNode } : {}),
+  });
+  const since = clock.now();
+  await controller.start();
+  if (!opts.once) {
+    await new Promise<void>((resolveStop) => {
+      const stop = (): void => resolveStop();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await controller.stop();
+    return EXIT.ok;
+  }
+  try {
+    for (;;) {
+      const outcome = await onceOutcome(controller.store, since);
+      if (outcome.done) {
+        for (const line of outcome.summary) io.out(line);
+        return outcome.code;
+      }
+      await new Promise((r) => setTimeout(r, opts.checkEveryMs ?? 500));
+    }
+  } finally {
+    await controller.stop();
+  }
+}
+
+export function registerRun(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command("run")
+    .description(
+      "Run the controller on a desired-state directory until stopped (or, with --once, until every due plan settles)",
+    )
+    .option("-d, --desired <dir>", "desired-state directory", "desired-state")
+    .option("-s, --state <dir>", "state directory (status, children, history, reports)", "/var/lib/refit")
+    .option("--once", "exit when every due plan has converged, stalled or is outside its window", false)
+    .option("--kill-switch <path>", "global stop flag file", DEFAULT_KILL_SWITCH_PATH)
+    .option("--self-node <name>", "the cluster node this controller runs on (patched last)")
+    .addHelpText(
+      "after",
+      `
+Exit status with --once: 0 every due plan converged, 1 something failed or stalled,
+2 invalid desired state (nothing is done), 3 halted by the kill switch.`,
+    )
+    .action(
+      async (opts: {
+        desired: string;
+        state: string;
+        once: boolean;
+        killSwitch: string;
+        selfNode?: string;
+      }) => {
+        setExit(await runController({ ...opts }, io));
+      },
+    );
+}

@@ -1,0 +1,114 @@
+import { parseDuration } from "../../src/api/primitives.js";
+import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
+import { errorMessage } from "../../src/errors.js";
+import { observeNode } from "../../src/pve/index.js";
+import { isoAt, type Deps } from "../context.js";
+import { observeClusterVia } from "../host-patch/observe.js";
+import { setReady } from "../runtime/conditions.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
+import type { ObjectKey } from "../runtime/store.js";
+
+type ObservedNode = NonNullable<NonNullable<ProxmoxCluster["status"]>["nodes"]>[number];
+
+/**
+ * Publishes what the cluster looks like: nodes with version, running and newest kernel, boot_id,
+ * uptime, pending updates and whether (and why) a reboot is needed; quorum; HA. Read-only: one
+ * batched round trip per node plus one for the cluster.
+ */
+export class ProxmoxClusterReconciler implements Reconciler {
+  readonly kind = "ProxmoxCluster" as const;
+
+  constructor(private readonly deps: Deps) {}
+
+  async reconcile(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+    const { store, clock } = this.deps;
+    const cluster = await store.get("ProxmoxCluster", key.namespace, key.name);
+    if (!cluster) return;
+    const access = this.deps.fleet.for(cluster);
+    const interval = parseDuration(cluster.spec.observeInterval);
+    const s = (cluster.status ??= {});
+    const gen = cluster.metadata.generation ?? 1;
+    const now = clock.now();
+    let clusterObs;
+    try {
+      clusterObs = (await observeClusterVia(access)).obs;
+    } catch (err) {
+      setReady(s, { status: "False", reason: "Unreachable", message: errorMessage(err) }, gen, now);
+      s.observedGeneration = gen;
+      await store.updateStatus(cluster);
+      return { requeueAfter: Math.min(interval, this.deps.timing.waitMs) };
+    }
+    const online = new Map(
+      clusterObs.quorum.ok ? clusterObs.quorum.value.nodes.map((n) => [n.name, n.online]) : [],
+    );
+    const nodes: ObservedNode[] = await Promise.all(
+      access.nodes.map(async (name): Promise<ObservedNode> => {
+        try {
+          const o = await observeNode(access.node(name), name, { pendingUpdates: true });
+          return {
+            name,
+            online: online.get(name) ?? true,
+            ...(o.pveVersion.ok ? { version: o.pveVersion.value.version } : {}),
+            ...(o.runningKernel.ok ? { runningKernel: o.runningKernel.value } : {}),
+            ...(o.reboot.ok && o.reboot.value.bootKernel ? { newestKernel: o.reboot.value.bootKernel } : {}),
+            ...(o.bootId.ok ? { bootId: o.bootId.value } : {}),
+            ...(o.status.ok && o.status.value.uptimeSeconds !== undefined
+              ? { uptimeSeconds: o.status.value.uptimeSeconds }
+              : {}),
+            ...(o.pendingUpdates?.ok ? { pendingUpdates: o.pendingUpdates.value.changes.length } : {}),
+            ...(o.reboot.ok
+              ? { rebootRequired: o.reboot.value.needed, rebootReasons: [...o.reboot.value.reasons] }
+              : {}),
+            observedAt: isoAt(clock),
+          };
+        } catch (err) {
+          return { name, online: false, error: errorMessage(err), observedAt: isoAt(clock) };
+        }
+      }),
+    );
+    s.nodes = nodes;
+    if (clusterObs.quorum.ok) {
+      const q = clusterObs.quorum.value;
+      s.standalone = q.kind === "standalone";
+      if (q.kind === "cluster") {
+        s.clusterName = q.name;
+        s.quorum = {
+          quorate: q.quorate,
+          ...(q.votes
+            ? { totalVotes: q.votes.totalVotes, expectedVotes: q.votes.expectedVotes, quorum: q.votes.quorum }
+            : {}),
+        };
+      }
+    }
+    if (clusterObs.haManager.ok) {
+      s.ha = {
+        enabled: clusterObs.haManager.value.configured,
+        ...(clusterObs.haManager.value.masterNode ? { master: clusterObs.haManager.value.masterNode } : {}),
+      };
+    }
+    s.lastObservedAt = isoAt(clock);
+    const unreachable = nodes.filter((n) => n.error);
+    const quorate = s.standalone || s.quorum?.quorate === true;
+    setReady(
+      s,
+      unreachable.length > 0
+        ? {
+            status: "False",
+            reason: "NodeUnreachable",
+            message: unreachable.map((n) => `${n.name}: ${n.error ?? ""}`).join("; "),
+          }
+        : quorate
+          ? {
+              status: "True",
+              reason: "Observed",
+              message: `${nodes.length} node(s); ${nodes.filter((n) => (n.pendingUpdates ?? 0) > 0).length} with pending updates`,
+            }
+          : { status: "False", reason: "NoQuorum", message: "the cluster is not quorate" },
+      gen,
+      now,
+    );
+    s.observedGeneration = gen;
+    await store.updateStatus(cluster);
+    return { requeueAfter: interval };
+  }
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ScaledClock } from "../../src/clock.js";
+import { startSimulator, type SimHandle } from "../../src/sim/index.js";
+import { runController } from "../../controller/cli/commands/run.js";
+import { readState } from "../../controller/cli/commands/status.js";
+import { ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
+
+const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");
+const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
+
+let sim: SimHandle | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+describe("rolling patch of a 3-node cluster (simulator over SSH)", () => {
+  it("patches and reboots every node with updates exactly once, live-migrates, and never drains an up-to-date node", async () => {
+    const clock = new ScaledClock(50);
+    sim = await startSimulator({ fleet: FLEET, clock });
+    const desired = simDesiredState(sim, ROLLING_PLAN);
+    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
+    const bootBefore = sim.history().bootIds;
+    const { io: cliIo, out, err } = io();
+    const code = await runController(
+      {
+        desired,
+        state,
+        once: true,
+        killSwitch: join(state, "STOP"),
+        clock,
+        timing: TIMING,
+        checkEveryMs: 100,
+      },
+      cliIo,
+    );
+    const objects = await readState(state);
+    const patches = objects.filter((o) => o.kind === "HostPatch");
+    expect({
+      code,
+      out,
+      err,
+      phases: patches.map((p) => [p.metadata.name, p.status?.phase, p.status?.message]),
+    }).toMatchObject({ code: 0 });
+    const byHost = Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase]));
+    expect(byHost).toEqual({ pve1: "Succeeded", pve2: "Succeeded", pve3: "Skipped" });
+    const history = sim.history();
+    expect(history.bootIds.pve1?.length).toBe((bootBefore.pve1?.length ?? 1) + 1);
+    expect(history.bootIds.pve2?.length).toBe((bootBefore.pve2?.length ?? 1) + 1);
+    expect(history.bootIds.pve3?.length).toBe(bootBefore.pve3?.length ?? 1);
+    // No VM ever stopped: they live-migrated.
+    const vmStops = history.guestEvents.filter(
+      (e) => [100, 101, 102, 103].includes(e.vmid) && /stop|shutdown/.test(e.event),
+    );
+    expect(vmStops).toEqual([]);
+    // Nothing moved off pve3.
+    expect(
+      history.migrations.filter(
+        (m) => m.from === "pve3" && m.to !== "pve3" && ![100, 101, 102, 200, 201].includes(m.vmid),
+      ),
+    ).toEqual([]);
+    // Guests are back home.
+    const snap = sim.snapshot();
+    expect(
+      Object.values(snap.guests)
+        .map((g) => [g.vmid, g.node, g.status])
+        .sort(),
+    ).toEqual([
+      [100, "pve1", "running"],
+      [101, "pve1", "running"],
+      [102, "pve2", "running"],
+      [103, "pve3", "running"],
+      [200, "pve1", "running"],
+      [201, "pve2", "running"],
+    ]);
+  }, 180_000);
+});
