@@ -15,7 +15,14 @@ export {
 } from "./event.js";
 export { severityAllows } from "./severity.js";
 export { NotifyReason } from "./reasons.js";
-export { DELIVERED_CHANNEL_TYPES, channelPlugins, channelTypes, isDelivered, pluginFor } from "./registry.js";
+export {
+  DELIVERED_CHANNEL_TYPES,
+  channelPlugins,
+  channelTypes,
+  deliverTo,
+  isDelivered,
+  pluginFor,
+} from "./registry.js";
 export {
   channelStatusAfter,
   channelWants,
