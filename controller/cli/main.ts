@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCrds } from "./commands/crds.js";
 import { registerRun } from "./commands/run.js";
+import { registerSim } from "./commands/sim.js";
 import { registerStatus } from "./commands/status.js";
 import { registerValidate } from "./commands/validate.js";
 import { EXIT } from "./exit-codes.js";
@@ -37,6 +38,7 @@ Docs: README.md and docs/ in the Refit repository.`,
   registerCrds(program, io, setExit);
   registerRun(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerSim(program, io, setExit);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
