@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -326,6 +326,71 @@ describe("FileStore: watching the desired-state directory", () => {
     const e = await added;
     expect(e.object.kind).toBe("HostPatchPlan");
     expect(e.object.metadata.generation).toBe(1);
+  });
+});
+
+describe("FileStore: the desired-state directory itself", () => {
+  it("refuses to start without a desired-state directory", async () => {
+    const err = await openStore({ desiredDir: join(dirs.desired, "missing") }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TerminalError);
+    expect((err as TerminalError).reason).toBe("DesiredStateMissing");
+  });
+
+  it("keeps the objects in force while the directory is gone, and follows it when it comes back", async () => {
+    await withPlan();
+    const store = await openStore({ watch: true });
+    const rec = new EventRecorder(store);
+    const invalid = rec.next(
+      "InvalidSpec on the plan",
+      (e) => e.object.kind === "HostPatchPlan" && readyOf(e.object)?.reason === "InvalidSpec",
+    );
+    await rename(dirs.desired, `${dirs.desired}.moved`);
+    expect(readyOf((await invalid).object)?.message).toContain("not a directory");
+    expect(store.desiredIssues()).toEqual([expect.stringContaining("not a directory")]);
+    expect(await store.get("HostPatchPlan", "", "nodes")).toBeDefined();
+    expect(await store.get("ProxmoxCluster", "", "lab")).toBeDefined();
+
+    const modified = rec.next(
+      "plan generation 2",
+      (e) => e.type === "MODIFIED" && e.object.kind === "HostPatchPlan" && e.object.metadata.generation === 2,
+    );
+    await mkdir(dirs.desired);
+    await write(dirs.desired, "cluster.yaml", CLUSTER_YAML);
+    await write(dirs.desired, "plan.yaml", planYaml({ nodes: "pve2" }));
+    expect(readyOf((await modified).object)?.reason).not.toBe("InvalidSpec");
+    expect(store.desiredIssues()).toEqual([]);
+  });
+
+  it("follows a symlink that a deploy points at another directory", async () => {
+    const v1 = join(dirs.desired, "v1");
+    const v2 = join(dirs.desired, "v2");
+    await mkdir(v1);
+    await mkdir(v2);
+    await write(v1, "cluster.yaml", CLUSTER_YAML);
+    await write(v1, "plan.yaml", planYaml());
+    await write(v2, "cluster.yaml", CLUSTER_YAML);
+    await write(v2, "plan.yaml", planYaml({ nodes: "pve3" }));
+    const link = join(dirs.state, "..", "current");
+    await symlink(v1, link);
+    const store = await openStore({ desiredDir: link, watch: true, resyncMs: 200 });
+    const rec = new EventRecorder(store);
+    const modified = rec.next(
+      "MODIFIED plan",
+      (e) => e.type === "MODIFIED" && e.object.kind === "HostPatchPlan",
+    );
+    // The usual atomic swap: a new link renamed over the old one.
+    await symlink(v2, `${link}.new`);
+    await rename(`${link}.new`, link);
+    const event = await modified;
+    expect((event.object as RefitObjectOf<"HostPatchPlan">).spec.targets).toEqual({ nodes: ["pve3"] });
+
+    // And edits in the new directory are watched.
+    const again = rec.next(
+      "MODIFIED plan",
+      (e) => e.type === "MODIFIED" && e.object.metadata.generation === 3,
+    );
+    await write(v2, "plan.yaml", planYaml({ nodes: "pve4" }));
+    await again;
   });
 });
 
