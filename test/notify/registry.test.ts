@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { notificationChannelSpec, notificationChannelTypes } from "../../src/api/notification-channel.js";
 import { ManualClock } from "../../src/clock.js";
-import { RefitError, TerminalError } from "../../src/errors.js";
+import type { RefitError } from "../../src/errors.js";
+import { TerminalError } from "../../src/errors.js";
 import {
   DELIVERED_CHANNEL_TYPES,
   NotifyReason,
