@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCrds } from "./commands/crds.js";
+import { registerPlan } from "./commands/plan.js";
 import { registerRun } from "./commands/run.js";
 import { registerSim } from "./commands/sim.js";
 import { registerStatus } from "./commands/status.js";
@@ -37,6 +38,7 @@ Docs: README.md and docs/ in the Refit repository.`,
   registerValidate(program, io, setExit);
   registerCrds(program, io, setExit);
   registerRun(program, io, setExit);
+  registerPlan(program, io, setExit);
   registerStatus(program, io, setExit);
   registerSim(program, io, setExit);
   for (const c of program.commands) {

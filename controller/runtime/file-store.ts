@@ -448,8 +448,8 @@ export class FileStore implements ObjectStore {
     const kind: unknown = input?.kind;
     if (!isKindName(kind)) {
       throw new InvalidObjectError(
-        { kind: "HostPatch", namespace: "", name: String(input?.metadata?.name) },
-        `unknown kind ${JSON.stringify(kind)}`,
+        `object ${JSON.stringify(input?.metadata?.name)}`,
+        `unknown kind ${JSON.stringify(kind)} (expected one of ${Object.keys(KINDS).join(", ")})`,
       );
     }
     return keyOf(input);

@@ -114,7 +114,12 @@ export class ReadOnlyError extends TerminalError {
 
 /** The object does not satisfy its schema: a bug in whoever built it. */
 export class InvalidObjectError extends TerminalError {
-  constructor(key: ObjectKey, problems: string) {
-    super("Invalid", `${describeKey(key)} is invalid: ${problems}`, { kind: key.kind, name: key.name });
+  constructor(what: ObjectKey | string, problems: string) {
+    const label = typeof what === "string" ? what : describeKey(what);
+    super(
+      "Invalid",
+      `${label} is invalid: ${problems}`,
+      typeof what === "string" ? {} : { kind: what.kind, name: what.name },
+    );
   }
 }

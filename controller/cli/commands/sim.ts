@@ -7,7 +7,9 @@ import type { Io } from "../io.js";
 export function describeSimulator(sim: SimHandle): string[] {
   const lines = ["Refit simulator is running. SSH endpoints:"];
   for (const h of sim.hosts) {
-    lines.push(`  ${h.name.padEnd(10)} ${h.kind.padEnd(6)} ${h.address}:${h.port}${h.vmid !== undefined ? `  (VM ${h.vmid})` : ""}`);
+    lines.push(
+      `  ${h.name.padEnd(10)} ${h.kind.padEnd(6)} ${h.address}:${h.port}${h.vmid !== undefined ? `  (VM ${h.vmid})` : ""}`,
+    );
   }
   lines.push(`known_hosts: ${sim.knownHostsPath}`);
   if (sim.clientKeyPath) lines.push(`client key:  ${sim.clientKeyPath}`);
@@ -28,7 +30,10 @@ export function registerSim(program: Command, io: Io, setExit: (code: number) =>
     .description("Run the Proxmox simulator: every node is a real SSH server on loopback")
     .requiredOption("-f, --fleet <file>", "fleet file (YAML), e.g. test/sim/fleets/three-node.yaml")
     .option("--time-scale <n>", "simulated seconds per real second", "1")
-    .option("--state <dir>", "where host keys, the client key and known_hosts are kept (default: a temporary directory)")
+    .option(
+      "--state <dir>",
+      "where host keys, the client key and known_hosts are kept (default: a temporary directory)",
+    )
     .option("--base-port <port>", "host i listens on base-port + i (default: ephemeral ports)")
     .action(async (opts: { fleet: string; timeScale: string; state?: string; basePort?: string }) => {
       const scale = Number(opts.timeScale);
