@@ -12,6 +12,7 @@ import { HostServer } from "./ssh/host-server.js";
 import { clientKey, hostKey, knownHostsLine } from "./ssh/keys.js";
 import { Sim } from "./world.js";
 import { startBackground } from "./background.js";
+import { attachFaultEffects } from "./faults/effects.js";
 import { HealthServers, type HealthEndpointInfo } from "./health/servers.js";
 
 export type { FleetInput, Fleet } from "./fleet-schema.js";
@@ -140,6 +141,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimHandle>
       .map((s) => `${knownHostsLine(s.info.address, s.info.port, s.info.hostPublicKey, s.info.name)}\n`)
       .join(""),
   );
+  attachFaultEffects(sim);
   for (const f of fleet.faults) sim.faults.add(f);
   startBackground(sim);
 

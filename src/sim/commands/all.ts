@@ -5,3 +5,5 @@ import "./pvesh.js";
 import "./pvecm.js";
 import "./systemd.js";
 import "./apt.js";
+import "./qm-pct.js";
+import "./ha-manager.js";

@@ -53,18 +53,17 @@ export function bootHost(sim: Sim, host: HostState): void {
 function startGuestsAfterBoot(sim: Sim, host: HostState): void {
   const toStart = sim
     .guestsOn(host.name)
-    .filter((g) => g.status !== "running" && (g.ha ? g.ha.state === "started" : g.onboot))
+    // HA services are started by the CRM once it sees the node again (they were frozen).
+    .filter((g) => g.status !== "running" && !g.ha && g.onboot)
     .sort((a, b) => a.vmid - b.vmid);
   if (toStart.length === 0) return;
   sim.spawn(`onboot ${host.name}`, async () => {
     for (const g of toStart) {
       if (host.power !== "up" || g.node !== host.name || g.status === "running") continue;
       try {
-        await startGuest(sim, g, g.ha ? "ha-start" : "onboot");
-        if (g.ha) g.ha.runtime = "started";
+        await startGuest(sim, g, "onboot");
       } catch (e) {
         if (e instanceof SimStopped) throw e;
-        if (g.ha) g.ha.runtime = "error";
       }
     }
   });

@@ -1,0 +1,373 @@
+import { isQuorate } from "../model/cluster.js";
+import { guestConfig, localDisks } from "../model/guest-config.js";
+import type { GuestState, HostState } from "../model/state.js";
+import { OpError } from "../ops/errors.js";
+import { migrateGuest } from "../ops/migrate.js";
+import { startGuest, stopGuest } from "../ops/power.js";
+import {
+  checkLock,
+  createSnapshot,
+  deleteSnapshot,
+  rollbackSnapshot,
+  snapshotTree,
+} from "../ops/snapshot.js";
+import { SimStopped } from "../world.js";
+import { PveArgError, boolOpt, intOpt, parsePveArgs, parseVmid, strOpt, type OptType } from "./pve-args.js";
+import type { CommandContext } from "./types.js";
+
+/**
+ * What `qm` and `pct` share: guests are addressed on the local node only (a guest elsewhere gives
+ * PVE's "Configuration file … does not exist"), writes need quorum, locks block, HA-managed guests
+ * are handed to the HA stack, and errors print PVE's text and exit 255.
+ */
+
+export type GuestType = "qemu" | "lxc";
+
+export interface GuestCliSpec {
+  cmd: "qm" | "pct";
+  type: GuestType;
+}
+
+export function confPath(node: string, type: GuestType, vmid: number): string {
+  return `nodes/${node}/${type === "qemu" ? "qemu-server" : "lxc"}/${vmid}.conf`;
+}
+
+export function localGuest(ctx: CommandContext, host: HostState, type: GuestType, vmid: number): GuestState {
+  const g = ctx.sim.guest(vmid);
+  if (!g || g.node !== host.name || g.type !== type)
+    throw new OpError(`Configuration file '${confPath(host.name, type, vmid)}' does not exist`);
+  return g;
+}
+
+export function requireQuorum(ctx: CommandContext, host: HostState): void {
+  if (!isQuorate(ctx.sim, host)) throw new OpError("cluster not ready - no quorum?");
+}
+
+export interface SubCommand {
+  usage: string;
+  opts: Record<string, OptType>;
+  positional: string[];
+  extra?: number;
+  run: (
+    ctx: CommandContext,
+    host: HostState,
+    pos: string[],
+    opts: Record<string, string | number | boolean>,
+  ) => Promise<number> | number;
+}
+
+export async function runGuestCli(
+  ctx: CommandContext,
+  cmd: string,
+  subs: Record<string, SubCommand>,
+): Promise<number> {
+  if (ctx.place.kind !== "host") return 127;
+  const host = ctx.place.host;
+  const [sub, ...rest] = ctx.argv.slice(1);
+  const def = sub === undefined ? undefined : subs[sub];
+  if (!def) {
+    ctx.err(`ERROR: unknown command '${cmd} ${sub ?? ""}'\nUSAGE: ${cmd} <COMMAND> [ARGS] [OPTIONS]\n`);
+    return 255;
+  }
+  try {
+    const parsed = parsePveArgs(rest, def.opts, def.positional, `${cmd} ${sub} ${def.usage}`, def.extra ?? 0);
+    return await def.run(ctx, host, parsed.positional, parsed.opts);
+  } catch (e) {
+    if (e instanceof PveArgError) {
+      ctx.err(e.message);
+      return 255;
+    }
+    if (e instanceof OpError) {
+      ctx.err(`${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof SimStopped) throw e;
+    if (ctx.signal.aborted) return 129;
+    throw e;
+  }
+}
+
+function vmidOf(pos: string[], usage: string): number {
+  return parseVmid(pos[0]!, usage);
+}
+
+/** Subcommands with the same behaviour for VMs and containers. */
+export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand> {
+  const { cmd, type } = spec;
+  const kind = type === "qemu" ? "VM" : "CT";
+  const u = (s: string): string => `${cmd} ${s}`;
+  const haRequest = (ctx: CommandContext, g: GuestState, what: "start" | "stop" | "shutdown"): boolean => {
+    if (!g.ha) return false;
+    ctx.out(`Requesting HA ${what === "shutdown" ? "stop" : what} for ${kind} ${g.vmid}\n`);
+    g.ha.state = what === "start" ? "started" : "stopped";
+    return true;
+  };
+  return {
+    list: {
+      usage: "[OPTIONS]",
+      opts: { full: "bool" },
+      positional: [],
+      run: (ctx, host) => {
+        const guests = ctx.sim.guestsOn(host.name).filter((g) => g.type === type);
+        if (guests.length === 0) return 0;
+        if (type === "lxc") {
+          const f = (a: string, b: string, c: string, d: string): string =>
+            `${a.padEnd(10)} ${b.padEnd(10)} ${c.padEnd(12)} ${d.padEnd(20)}\n`;
+          ctx.out(f("VMID", "Status", "Lock", "Name"));
+          for (const g of guests)
+            ctx.out(f(String(g.vmid), g.status === "running" ? "running" : "stopped", g.lock ?? "", g.name));
+        } else {
+          ctx.out(
+            `${"VMID".padStart(10)} ${"NAME".padEnd(20)} ${"STATUS".padEnd(10)} ${"MEM(MB)".padEnd(10)} ${"BOOTDISK(GB)".padStart(12)} ${"PID".padEnd(10)}\n`,
+          );
+          for (const g of guests) {
+            const disk = (g.disks[0]?.sizeBytes ?? 0) / 1024 ** 3;
+            ctx.out(
+              `${String(g.vmid).padStart(10)} ${g.name.padEnd(20)} ${(g.status === "running" ? "running" : "stopped").padEnd(10)} ${String(Math.round(g.memoryBytes / 1024 ** 2)).padEnd(10)} ${disk.toFixed(2).padStart(12)} ${String(g.status === "running" ? 10000 + g.vmid : 0).padEnd(10)}\n`,
+            );
+          }
+        }
+        return 0;
+      },
+    },
+    config: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { current: "bool", snapshot: "string" },
+      positional: ["vmid"],
+      run: (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("config <vmid>")));
+        const snapName = strOpt(opts, "snapshot");
+        let cfg = guestConfig(g);
+        if (snapName) {
+          const snap = g.snapshots.find((s) => s.name === snapName);
+          if (!snap) throw new OpError(`snapshot '${snapName}' does not exist`);
+          cfg = guestConfig({
+            ...g,
+            memoryBytes: snap.saved.memoryBytes,
+            cores: snap.saved.cores,
+            tags: snap.saved.tags,
+            onboot: snap.saved.onboot,
+            lock: undefined,
+            parent: snap.parent,
+          });
+        }
+        for (const k of Object.keys(cfg).sort()) if (k !== "digest") ctx.out(`${k}: ${String(cfg[k])}\n`);
+        return 0;
+      },
+    },
+    status: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { verbose: "bool" },
+      positional: ["vmid"],
+      run: (ctx, host, pos) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("status <vmid>")));
+        ctx.out(`status: ${g.status === "running" ? "running" : "stopped"}\n`);
+        return 0;
+      },
+    },
+    start: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { skiplock: "bool", timeout: "int", debug: "bool" },
+      positional: ["vmid"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("start <vmid>")));
+        requireQuorum(ctx, host);
+        if (haRequest(ctx, g, "start")) return 0;
+        if (!boolOpt(opts, "skiplock")) checkLock(g);
+        await startGuest(ctx.sim, g, `${cmd}-start`, ctx.signal);
+        return 0;
+      },
+    },
+    stop: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { skiplock: "bool", timeout: "int", "overrule-shutdown": "bool", keepActive: "bool" },
+      positional: ["vmid"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("stop <vmid>")));
+        requireQuorum(ctx, host);
+        if (haRequest(ctx, g, "stop")) return 0;
+        if (!boolOpt(opts, "skiplock")) checkLock(g);
+        await stopGuest(ctx.sim, g, `${cmd}-stop`, false, ctx.signal);
+        return 0;
+      },
+    },
+    shutdown: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { timeout: "int", forceStop: "bool", skiplock: "bool", keepActive: "bool" },
+      positional: ["vmid"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("shutdown <vmid>")));
+        requireQuorum(ctx, host);
+        if (haRequest(ctx, g, "shutdown")) return 0;
+        if (!boolOpt(opts, "skiplock")) checkLock(g);
+        if (g.status !== "running") throw new OpError(`${kind} ${g.vmid} not running`);
+        const timeout = intOpt(opts, "timeout");
+        if (
+          timeout !== undefined &&
+          timeout < ctx.sim.timing.guestShutdownSeconds &&
+          !boolOpt(opts, "forceStop")
+        ) {
+          await ctx.sim.sleep(timeout, ctx.signal);
+          throw new OpError(
+            type === "qemu" ? `VM quit/powerdown failed - got timeout` : `container did not stop`,
+          );
+        }
+        await stopGuest(ctx.sim, g, `${cmd}-shutdown`, true, ctx.signal);
+        return 0;
+      },
+    },
+    reboot: {
+      usage: "<vmid> [OPTIONS]",
+      opts: { timeout: "int" },
+      positional: ["vmid"],
+      run: async (ctx, host, pos) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("reboot <vmid>")));
+        requireQuorum(ctx, host);
+        checkLock(g);
+        if (g.status !== "running") throw new OpError(`${kind} ${g.vmid} not running`);
+        await stopGuest(ctx.sim, g, `${cmd}-reboot`, true, ctx.signal);
+        await startGuest(ctx.sim, g, `${cmd}-reboot`, ctx.signal);
+        return 0;
+      },
+    },
+    unlock: {
+      usage: "<vmid>",
+      opts: {},
+      positional: ["vmid"],
+      run: (ctx, host, pos) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("unlock <vmid>")));
+        g.lock = undefined;
+        return 0;
+      },
+    },
+    snapshot: {
+      usage: "<vmid> <snapname> [OPTIONS]",
+      opts: type === "qemu" ? { description: "string", vmstate: "bool" } : { description: "string" },
+      positional: ["vmid", "snapname"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("snapshot <vmid> <snapname>")));
+        const name = pos[1]!;
+        if (!/^[a-zA-Z][a-zA-Z0-9_-]{1,39}$/.test(name) && name.length > 0)
+          throw new PveArgError(
+            `400 Parameter verification failed.\nsnapname: invalid format - invalid configuration ID '${name}'\n\n${u("snapshot <vmid> <snapname> [OPTIONS]")}\n`,
+          );
+        requireQuorum(ctx, host);
+        await createSnapshot(
+          ctx.sim,
+          g,
+          name,
+          strOpt(opts, "description") ?? "",
+          boolOpt(opts, "vmstate"),
+          (l) => ctx.out(`${l}\n`),
+        );
+        return 0;
+      },
+    },
+    listsnapshot: {
+      usage: "<vmid>",
+      opts: {},
+      positional: ["vmid"],
+      run: (ctx, host, pos) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("listsnapshot <vmid>")));
+        ctx.out(snapshotTree(g));
+        return 0;
+      },
+    },
+    delsnapshot: {
+      usage: "<vmid> <snapname> [OPTIONS]",
+      opts: { force: "bool" },
+      positional: ["vmid", "snapname"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("delsnapshot <vmid> <snapname>")));
+        requireQuorum(ctx, host);
+        await deleteSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "force"));
+        return 0;
+      },
+    },
+    rollback: {
+      usage: "<vmid> <snapname> [OPTIONS]",
+      opts: { start: "bool" },
+      positional: ["vmid", "snapname"],
+      run: async (ctx, host, pos, opts) => {
+        const g = localGuest(ctx, host, type, vmidOf(pos, u("rollback <vmid> <snapname>")));
+        requireQuorum(ctx, host);
+        await rollbackSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "start"), (l) => ctx.out(`${l}\n`));
+        return 0;
+      },
+    },
+    migrate: {
+      usage: "<vmid> <target> [OPTIONS]",
+      opts:
+        type === "qemu"
+          ? {
+              online: "bool",
+              "with-local-disks": "bool",
+              targetstorage: "string",
+              bwlimit: "int",
+              force: "bool",
+              migration_network: "string",
+              migration_type: "string",
+              "with-conntrack-state": "bool",
+            }
+          : {
+              online: "bool",
+              restart: "bool",
+              "target-storage": "string",
+              bwlimit: "number",
+              timeout: "int",
+            },
+      positional: ["vmid", "target"],
+      run: async (ctx, host, pos, opts) => {
+        const usage = u("migrate <vmid> <target> [OPTIONS]");
+        const vmid = vmidOf(pos, usage);
+        const target = pos[1]!;
+        const cluster = ctx.sim.clusterOf(host);
+        if (!cluster?.nodes.includes(target))
+          throw new PveArgError(
+            `400 Parameter verification failed.\ntarget: no such cluster node '${target}'\n\n${usage}\n`,
+          );
+        const g = localGuest(ctx, host, type, vmid);
+        if (target === host.name)
+          throw new PveArgError(
+            `400 Parameter verification failed.\ntarget: target is local node.\n\n${usage}\n`,
+          );
+        requireQuorum(ctx, host);
+        if (g.ha && g.ha.state !== "ignored") {
+          ctx.out(`Requesting HA migration for ${kind} ${vmid} to node ${target}\n`);
+          g.ha.pendingMigrate = target;
+          const t = ctx.sim.startTask(host.name, "hamigrate", String(vmid));
+          ctx.sim.finishTask(t, "OK");
+          return 0;
+        }
+        checkLock(g);
+        const running = g.status === "running";
+        const online = boolOpt(opts, "online");
+        const restart = boolOpt(opts, "restart");
+        const withLocal = boolOpt(opts, "with-local-disks");
+        if (type === "lxc") {
+          if (running && online) throw new OpError("lxc live migration is currently not implemented");
+          if (running && !restart)
+            throw new OpError("can't migrate running container without --online or --restart");
+        } else {
+          if (running && !online) throw new OpError("can't migrate running VM without --online");
+          if (g.devices.length > 0 && !boolOpt(opts, "force"))
+            throw new OpError(
+              `can't migrate VM which uses local devices: ${g.devices.map((d) => d.key).join(", ")}`,
+            );
+          if (running && !withLocal && localDisks(g, cluster.storages).length > 0)
+            throw new OpError("can't live migrate attached local disks without with-local-disks option");
+        }
+        await migrateGuest(ctx.sim, g, {
+          target,
+          online: running && online,
+          withLocalDisks: withLocal,
+          restart,
+          via: "cli",
+          log: (l) => ctx.out(`${l}\n`),
+          signal: ctx.signal,
+        });
+        return 0;
+      },
+    },
+  };
+}
