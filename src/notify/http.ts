@@ -69,6 +69,13 @@ export function joinUrl(base: URL, segment: string): URL {
 // fetch rejects header values with line breaks or characters beyond Latin-1, and its message quotes the value.
 function checkHeaders(headers: Record<string, string>, type: ChannelType, channel: string): void {
   for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new TerminalError(
+        NotifyReason.InvalidChannelSecret,
+        `Header name ${JSON.stringify(name)} of ${type} channel ${channel} is not a valid HTTP header name; fix the channel's headers.`,
+        { channel },
+      );
+    }
     if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {
       throw new TerminalError(
         NotifyReason.InvalidChannelSecret,

@@ -290,6 +290,22 @@ describe("webhook delivery", () => {
     expect(err.message).not.toContain("S3CRET");
     expect(server.requests).toHaveLength(0);
   });
+
+  it("a header name HTTP cannot carry fails before any request instead of being retried", async () => {
+    server = await startServer();
+    const spec = webhookSpec({ url: { env: "U" }, headers: { "X Api Key": { env: "K" } } });
+    const err = await rejection(
+      deliver(beforeReboot, spec, {
+        channel: "h",
+        clock: new RecordingClock(),
+        secrets: secretResolver({ env: { U: server.origin, K: "v4lue-S3CRET" } }),
+      }),
+    );
+    expect(err).toBeInstanceOf(TerminalError);
+    expect(err.message).toContain('"X Api Key"');
+    expect(err.message).not.toContain("S3CRET");
+    expect(server.requests).toHaveLength(0);
+  });
 });
 
 describe("webhook secrets never leak into results, errors or logs", () => {
