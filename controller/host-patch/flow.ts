@@ -117,10 +117,15 @@ function generation(f: Flow): number {
   return f.hp.metadata.generation ?? 1;
 }
 
+/**
+ * Persists status. The status object stays the same object (only metadata is taken from the store),
+ * so references a step holds into it (a migration being driven) stay live across saves.
+ */
 async function save(f: Flow): Promise<void> {
   const s = status(f);
   s.observedGeneration = generation(f);
-  f.hp = await f.deps.store.updateStatus(f.hp);
+  const saved = await f.deps.store.updateStatus(f.hp);
+  f.hp.metadata = saved.metadata;
 }
 
 async function record(
@@ -288,6 +293,13 @@ async function preflight(f: Flow): Promise<StepResult> {
     await record(f, "preflight", "skipped", "node is up to date");
     return {};
   }
+  // Gates are judged when it is this node's turn: while another node is out, "all nodes online"
+  // is false for everyone, and that is waiting, not a block.
+  const turn = await f.mayStartDisruption();
+  if (!turn.ok) {
+    await save(f);
+    return hold(f, "WaitingForTurn", turn.message);
+  }
   const closed = gates.filter((g) => !g.passed);
   if (closed.length > 0) {
     const message = `gates closed: ${closed.map((g) => `${g.name} (${g.message})`).join("; ")}`;
@@ -296,8 +308,6 @@ async function preflight(f: Flow): Promise<StepResult> {
     await record(f, "preflight", "blocked", message);
     return { requeueAfter: f.deps.timing.waitMs };
   }
-  const turn = await f.mayStartDisruption();
-  if (!turn.ok) return hold(f, "WaitingForTurn", turn.message);
   const notYet = await mayStart(f, "the upgrade", parseDuration(f.plan.spec.upgrade.timeout));
   if (notYet) return notYet;
   if (changes.length === 0) {
