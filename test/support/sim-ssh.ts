@@ -1,0 +1,70 @@
+/**
+ * Reaching the simulator through the project's own SSH client: SshTargets whose identity is the
+ * simulator's client key and whose only trust anchor is the known_hosts file the simulator wrote, so
+ * every connection verifies the host key exactly as production does.
+ */
+import type { Clock } from "../../src/clock.js";
+import { SshPool, fileSource, identityFromFile } from "../../src/ssh/index.js";
+import type { ExecOptions, ExecResult, HostExec, SshPoolOptions, SshTarget } from "../../src/ssh/index.js";
+
+/** What sim-ssh needs from a simulator: a SimHandle, or the same facts passed from another process. */
+export interface SimEndpoints {
+  readonly hosts: readonly { readonly name: string; readonly address: string; readonly port: number }[];
+  readonly knownHostsPath: string;
+  readonly clientKeyPath: string | undefined;
+}
+
+/** The SshTarget for one simulated host (a PVE node or a VM host such as the PBS). */
+export function simTarget(sim: SimEndpoints, hostName: string): SshTarget {
+  const info = sim.hosts.find((h) => h.name === hostName);
+  if (!info) {
+    throw new Error(`no simulated host '${hostName}' (hosts: ${sim.hosts.map((h) => h.name).join(", ")})`);
+  }
+  if (sim.clientKeyPath === undefined) {
+    throw new Error("the simulator was started with an external client key; sim-ssh needs its private key");
+  }
+  return {
+    name: info.name,
+    host: info.address,
+    port: info.port,
+    user: "root",
+    identity: identityFromFile(sim.clientKeyPath),
+    knownHosts: fileSource(sim.knownHostsPath, "known_hosts file"),
+  };
+}
+
+/** A pool on the simulator's clock unless told otherwise (timeouts then scale with the sim). */
+export function simPool(sim: SimEndpoints & { readonly clock?: Clock }, opts: SshPoolOptions = {}): SshPool {
+  return new SshPool({ ...(sim.clock ? { clock: sim.clock } : {}), ...opts });
+}
+
+/** HostExecs for every named host, all through one pool. */
+export function simExecs(pool: SshPool, sim: SimEndpoints, names: readonly string[]): HostExec[] {
+  return names.map((n) => pool.host(simTarget(sim, n)));
+}
+
+/**
+ * A HostExec that records every exec it passes on: lets a test assert how many round trips an
+ * operation costs (one per observation for the batched reads).
+ */
+export class CountingExec implements HostExec {
+  readonly calls: string[][] = [];
+  constructor(readonly inner: HostExec) {}
+
+  get host(): string {
+    return this.inner.host;
+  }
+
+  get count(): number {
+    return this.calls.length;
+  }
+
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    this.calls.push([...argv]);
+    return this.inner.exec(argv, opts);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+  }
+}
