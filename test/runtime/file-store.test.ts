@@ -474,6 +474,9 @@ describe("FileStore: children", () => {
     await expect(store.updateStatus({ ...ok, status: { phase: "Exploded" } } as never)).rejects.toThrow(
       /status\.phase/,
     );
+    await expect(store.create({ ...ok, kind: "Pod" } as never)).rejects.toThrow(/unknown kind "Pod"/);
+    const { resourceVersion: _rv, ...noVersion } = ok.metadata;
+    await expect(store.update({ ...ok, metadata: noVersion })).rejects.toThrow(/resourceVersion is required/);
   });
 
   it("refuses a child whose owner uid does not exist (owner deleted or recreated since it was read)", async () => {
@@ -737,8 +740,8 @@ describe("FileStore: git revision", () => {
   });
 });
 
-describe("FileStore: files", () => {
-  it("keeps state outside the desired directory even when both are siblings; rm of the state dir starts fresh", async () => {
+describe("FileStore: state directory contents", () => {
+  it("uids live in the state directory: a wiped state directory starts fresh with new uids", async () => {
     await withPlan();
     const store = await openStore();
     const p = await plan(store);
