@@ -3,9 +3,8 @@
  * simulator's client key and whose only trust anchor is the known_hosts file the simulator wrote, so
  * every connection verifies the host key exactly as production does.
  */
-import type { Clock } from "../../src/clock.js";
-import { SshPool, fileSource, identityFromFile } from "../../src/ssh/index.js";
-import type { ExecOptions, ExecResult, HostExec, SshPoolOptions, SshTarget } from "../../src/ssh/index.js";
+import { fileSource, identityFromFile } from "../../src/ssh/index.js";
+import type { ExecOptions, ExecResult, HostExec, SshPool, SshTarget } from "../../src/ssh/index.js";
 
 /** What sim-ssh needs from a simulator: a SimHandle, or the same facts passed from another process. */
 export interface SimEndpoints {
@@ -33,14 +32,13 @@ export function simTarget(sim: SimEndpoints, hostName: string): SshTarget {
   };
 }
 
-/** A pool on the simulator's clock unless told otherwise (timeouts then scale with the sim). */
-export function simPool(sim: SimEndpoints & { readonly clock?: Clock }, opts: SshPoolOptions = {}): SshPool {
-  return new SshPool({ ...(sim.clock ? { clock: sim.clock } : {}), ...opts });
-}
-
-/** HostExecs for every named host, all through one pool. */
-export function simExecs(pool: SshPool, sim: SimEndpoints, names: readonly string[]): HostExec[] {
-  return names.map((n) => pool.host(simTarget(sim, n)));
+/**
+ * The HostExec for one simulated host through `pool`. Give the pool a real-time clock (the default)
+ * so command timeouts are safety bounds a busy machine cannot trip, while the simulator's own
+ * durations run on its scaled clock; tests of timeouts give the pool a ManualClock and move it.
+ */
+export function simExec(pool: SshPool, sim: SimEndpoints, hostName: string): HostExec {
+  return pool.host(simTarget(sim, hostName));
 }
 
 /**
