@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCrds } from "./commands/crds.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerRun } from "./commands/run.js";
 import { registerSim } from "./commands/sim.js";
@@ -41,6 +42,7 @@ Docs: README.md and docs/ in the Refit repository.`,
   registerPlan(program, io, setExit);
   registerStatus(program, io, setExit);
   registerSim(program, io, setExit);
+  registerDemo(program, io, setExit);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),

@@ -57,7 +57,14 @@ export class HostPatchReconciler implements Reconciler {
         force: schedule.force,
         ...(halt.halted ? { halt: { reason: halt.reason, message: halt.message } } : {}),
         mayStartDisruption: () =>
-          Promise.resolve(this.turn(hp, siblings, cluster.spec.safety.maxUnavailable)),
+          Promise.resolve(
+            this.turn(
+              hp,
+              siblings,
+              cluster.spec.safety.maxUnavailable,
+              this.deps.selfNode ?? cluster.spec.controllerNode,
+            ),
+          ),
         patchedNodes: siblings
           .filter(
             (x) =>
@@ -77,6 +84,7 @@ export class HostPatchReconciler implements Reconciler {
     hp: HostPatch,
     siblings: HostPatch[],
     maxUnavailable: number,
+    selfNode: string | undefined,
   ): { ok: true } | { ok: false; message: string } {
     const busy = siblings.filter(
       (x) =>
@@ -101,7 +109,7 @@ export class HostPatchReconciler implements Reconciler {
       };
     const order = rollingOrder(
       mine.map((x) => x.spec.host),
-      this.deps.selfNode,
+      selfNode,
     );
     const before = order.slice(0, order.indexOf(hp.spec.host));
     const waitingFor = mine.filter(
