@@ -41,10 +41,14 @@ export const systemClock: Clock = {
  * 100 makes a 90-second reboot take 0.9 real seconds.
  */
 export class ScaledClock implements Clock {
-  private readonly realStart = Date.now();
+  /**
+   * `start` is this clock's time at the real instant `realStart`. Two processes that construct a
+   * ScaledClock with the same three numbers share one time (a simulator and a controller under test).
+   */
   constructor(
     readonly factor: number,
-    private readonly start: number = Date.now(),
+    readonly start: number = Date.now(),
+    readonly realStart: number = Date.now(),
   ) {
     if (!(factor > 0)) throw new RangeError(`clock factor must be > 0, got ${factor}`);
   }

@@ -1,6 +1,6 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
-import { systemClock, type Clock } from "../../../src/clock.js";
+import { ScaledClock, systemClock, type Clock } from "../../../src/clock.js";
 import { createLogger } from "../../../src/log/logger.js";
 import { Controller } from "../../app.js";
 import type { Timing } from "../../context.js";
@@ -127,6 +127,11 @@ export function registerRun(program: Command, io: Io, setExit: (code: number) =>
     .option("--once", "exit when every due plan has converged, stalled or is outside its window", false)
     .option("--kill-switch <path>", "global stop flag file", DEFAULT_KILL_SWITCH_PATH)
     .option("--self-node <name>", "the cluster node this controller runs on (patched last)")
+    .addOption(new Option("--time-scale <n>", "run on a scaled clock (against a simulator)").hideHelp())
+    .addOption(
+      new Option("--clock-origin <sim,real>", "scaled clock origin: sim epoch ms,real epoch ms").hideHelp(),
+    )
+    .addOption(new Option("--timing <json>", "poll intervals in clock ms (tests)").hideHelp())
     .addHelpText(
       "after",
       `
@@ -140,8 +145,29 @@ Exit status with --once: 0 every due plan converged, 1 something failed or stall
         once: boolean;
         killSwitch: string;
         selfNode?: string;
+        timeScale?: string;
+        clockOrigin?: string;
+        timing?: string;
       }) => {
-        setExit(await runController({ ...opts }, io));
+        let clock: Clock | undefined;
+        if (opts.timeScale !== undefined) {
+          const [sim, real] = (opts.clockOrigin ?? "").split(",").map(Number);
+          clock = new ScaledClock(Number(opts.timeScale), sim || Date.now(), real || Date.now());
+        }
+        setExit(
+          await runController(
+            {
+              desired: opts.desired,
+              state: opts.state,
+              once: opts.once,
+              killSwitch: opts.killSwitch,
+              ...(opts.selfNode ? { selfNode: opts.selfNode } : {}),
+              ...(clock ? { clock } : {}),
+              ...(opts.timing ? { timing: JSON.parse(opts.timing) as Partial<Timing> } : {}),
+            },
+            io,
+          ),
+        );
       },
     );
 }
