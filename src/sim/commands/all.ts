@@ -7,3 +7,6 @@ import "./systemd.js";
 import "./apt.js";
 import "./qm-pct.js";
 import "./ha-manager.js";
+import "./pbs.js";
+import "./backup.js";
+import "../ecosystems/all.js";
