@@ -45,8 +45,14 @@ export interface CronSchedule {
   readonly weekdayRestricted: boolean;
 }
 
-/** How far nextOccurrence / previousOccurrence look before giving up. */
-export const SEARCH_YEARS = 8;
+/**
+ * How far nextOccurrence / previousOccurrence look before giving up. The Gregorian calendar repeats
+ * every 400 years, so every expression the parser accepts fires within this bound; the rarest ones
+ * (February 29 that is also a Sunday: `0 0 29 2 *\/7`, where the star makes both day fields apply)
+ * fire up to 40 years apart. Whole months the expression excludes are skipped, so a search costs at
+ * most one cheap check per day of the selected months, and wall-time conversions only on matching days.
+ */
+export const SEARCH_YEARS = 400;
 
 const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const WEEKDAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
@@ -85,7 +91,7 @@ function invalid(
   );
 }
 
-function parseValue(def: FieldDef, text: string, rangeEnd: boolean): number {
+function parseValue(def: FieldDef, text: string): number {
   if (/^[0-9]+$/.test(text)) {
     const n = Number(text);
     if (n < def.min || n > def.max) throw new FieldError(`${text} is out of range ${def.min}-${def.max}`);
@@ -93,11 +99,7 @@ function parseValue(def: FieldDef, text: string, rangeEnd: boolean): number {
   }
   if (def.names) {
     const i = def.names.indexOf(text.toUpperCase());
-    if (i >= 0) {
-      // SUN ending a range means the Sunday that closes the week (7), so FRI-SUN works.
-      if (def.name === "day-of-week" && i === 0 && rangeEnd) return 7;
-      return i + (def.nameBase ?? 0);
-    }
+    if (i >= 0) return i + (def.nameBase ?? 0);
     const kind = def.name === "month" ? "month name (JAN-DEC)" : "weekday name (SUN-SAT)";
     throw new FieldError(`${JSON.stringify(text)} is neither a number ${def.min}-${def.max} nor a ${kind}`);
   }
@@ -132,12 +134,14 @@ function parseField(def: FieldDef, text: string): { values: Set<number>; star: b
           throw new FieldError(
             `a step needs a range: write ${base}-${def.max}/${step} or */${step}, not ${JSON.stringify(item)}`,
           );
-        from = to = parseValue(def, base, false);
+        from = to = parseValue(def, base);
       } else {
         const endText = base.slice(dash + 1);
         if (endText.includes("-")) throw new FieldError(`${JSON.stringify(base)} is not a range a-b`);
-        from = parseValue(def, base.slice(0, dash), false);
-        to = parseValue(def, endText, true);
+        from = parseValue(def, base.slice(0, dash));
+        to = parseValue(def, endText);
+        // SUN ending a range after another day is the Sunday that closes the week (7): FRI-SUN.
+        if (def.name === "day-of-week" && to === 0 && from > 0 && !/^[0-9]+$/.test(endText)) to = 7;
         if (from > to) throw new FieldError(`range ${base} runs backwards (${from} > ${to})`);
       }
     }
