@@ -21,7 +21,7 @@ export interface EvacGuest {
   /** Disks on storage that is not shared. */
   localDisks: number;
   /** Host devices or mounts that tie the guest to this node (hostpci0, usb1, bind mounts, ...). */
-  localDevices: string[];
+  localDevices: readonly string[];
 }
 
 export interface EvacNode {
