@@ -463,6 +463,21 @@ async function driveMigrations(
         m.message = job.log.slice(-3).join(" | ");
         changed = true;
       }
+    } else {
+      // HA moves the guest itself; if HA is not moving it (the request was recorded but never sent,
+      // e.g. the controller died in between), ask again: HA refuses a guest already on its target.
+      const service = obs.haManager.ok
+        ? obs.haManager.value.services[`${m.type === "qemu" ? "vm" : "ct"}:${m.vmid}`]
+        : undefined;
+      const moving = service?.state === "migrate" || service?.state === "relocate";
+      if (!moving && g?.node !== m.to && !f.halt) {
+        await startMigration(f, m, back).catch((err: unknown) =>
+          f.deps.log.warn(
+            { vmid: m.vmid, err: errorMessage(err) },
+            "HA migration request not accepted; will check again",
+          ),
+        );
+      }
     }
   }
   const failed = list.find((m) => m.state === "Failed");

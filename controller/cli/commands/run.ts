@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
+import { parseDuration } from "../../../src/api/primitives.js";
 import { ScaledClock, systemClock, type Clock } from "../../../src/clock.js";
 import { createLogger } from "../../../src/log/logger.js";
 import { Controller } from "../../app.js";
@@ -29,7 +30,11 @@ export type OnceOutcome = { done: false } | { done: true; code: number; summary:
  * Whether `run --once` may stop: every host patch plan has finished a cycle since `since`, stalled,
  * or waits outside its window; plans this version does not handle are reported and left out.
  */
-export async function onceOutcome(store: ObjectStore, since: number): Promise<OnceOutcome> {
+export async function onceOutcome(
+  store: ObjectStore,
+  since: number,
+  now: number = Date.now(),
+): Promise<OnceOutcome> {
   const plans = await store.list("HostPatchPlan");
   const summary: string[] = [];
   let failed = false;
@@ -58,7 +63,14 @@ export async function onceOutcome(store: ObjectStore, since: number): Promise<On
       continue;
     }
     const finished = s?.lastCycle?.finishedAt ? Date.parse(s.lastCycle.finishedAt) : undefined;
-    if (finished !== undefined && finished >= since && s?.phase !== "Progressing") {
+    // Converged: a cycle finished since this run began, or the last one succeeded and the plan is
+    // not due again yet (its cluster's observeInterval has not passed).
+    const cluster = p.spec.clusterRef
+      ? await store.get("ProxmoxCluster", p.metadata.namespace ?? "", p.spec.clusterRef.name)
+      : undefined;
+    const interval = cluster ? parseDuration(cluster.spec.observeInterval) : 0;
+    const notDue = s?.phase === "Succeeded" && finished !== undefined && now - finished < interval;
+    if (finished !== undefined && (finished >= since || notDue) && s?.phase !== "Progressing") {
       summary.push(`${label}: converged (${ready?.message ?? ""})`);
       continue;
     }
@@ -104,7 +116,7 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
   }
   try {
     for (;;) {
-      const outcome = await onceOutcome(controller.store, since);
+      const outcome = await onceOutcome(controller.store, since, clock.now());
       if (outcome.done) {
         for (const line of outcome.summary) io.out(line);
         return outcome.code;
