@@ -16,8 +16,8 @@ import {
   type Observed,
 } from "../../src/pve/index.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { SshPool } from "../../src/ssh/index.js";
-import { CountingExec, simExec } from "../support/sim-ssh.js";
+import { SshPool, SshReason, bytesSource } from "../../src/ssh/index.js";
+import { CountingExec, simExec, simTarget } from "../support/sim-ssh.js";
 
 const FLEET = new URL("../sim/fleets/three-node.yaml", import.meta.url).pathname;
 const PVE_SERVICES = ["pve-cluster", "pvedaemon", "pveproxy", "pvestatd", "corosync"];
@@ -25,6 +25,7 @@ const PBS_SERVICES = ["proxmox-backup", "proxmox-backup-proxy"];
 
 let sim: SimHandle;
 let pool: SshPool;
+const extraPools: SshPool[] = [];
 const reader = (host: string): PveReader => new PveReader(simExec(pool, sim, host));
 
 beforeAll(async () => {
@@ -34,6 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   pool?.close();
+  for (const p of extraPools) p.close();
   await sim?.stop();
 });
 
@@ -193,6 +195,33 @@ describe("PveReader against the simulator", () => {
     const enabled = await reader("pve2").servicesEnabled([...PVE_SERVICES, "no-such-unit"]);
     expect(enabled["pveproxy"]).toBe("enabled");
     expect(enabled["no-such-unit"]).not.toBe("enabled");
+  });
+});
+
+describe("host keys are verified against the simulator's known_hosts", () => {
+  function poolTrusting(knownHosts: string): PveReader {
+    const target = simTarget(sim, "pve1");
+    const p = new SshPool();
+    extraPools.push(p);
+    return new PveReader(p.host({ ...target, knownHosts: bytesSource("test known_hosts", knownHosts) }));
+  }
+
+  it("refuses pve1 when known_hosts records another host's key for its address (HostKeyMismatch)", async () => {
+    const pve1 = sim.host("pve1");
+    const pve2 = sim.host("pve2");
+    const forged = `[${pve1.address}]:${pve1.port} ${pve2.hostPublicKey}\n`;
+    const err = await poolTrusting(forged)
+      .bootId()
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: SshReason.HostKeyMismatch, retryable: false });
+  });
+
+  it("refuses a host known_hosts does not list (HostKeyUnknown)", async () => {
+    const pve2 = sim.host("pve2");
+    const err = await poolTrusting(`[${pve2.address}]:${pve2.port} ${pve2.hostPublicKey}\n`)
+      .bootId()
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: SshReason.HostKeyUnknown, retryable: false });
   });
 });
 
