@@ -165,12 +165,26 @@ async function startController(desired: string, state: string, clock: ScaledCloc
   await controller.start();
 }
 
+/**
+ * ssh2's ed25519 key generation drops a leading zero byte of about one key in 256, and the simulator
+ * then refuses its own key at start (mscdex/ssh2#1390); a fresh start draws new keys.
+ */
+async function startSimulatorRetrying(opts: Parameters<typeof startSimulator>[0]): Promise<SimHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSimulator(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/Malformed OpenSSH/.test(String(err))) throw err;
+    }
+  }
+}
+
 const DISRUPTIVE = ["Upgrading", "Evacuating", "Rebooting", "AwaitingReturn", "Verifying", "Restoring"];
 
 describe("host patch failures (simulator over SSH)", () => {
   it("a node that never returns from its reboot fails with NodeDidNotReturn, stalls the plan, touches no other node, and --once exits 1", async () => {
     const clock = new ScaledClock(SCALE);
-    sim = await startSimulator({ fleet: join(FLEETS, "rolling.yaml"), clock });
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "rolling.yaml"), clock });
     sim.faults.add({ kind: "neverReturns", host: "pve1" });
     const desired = simDesiredState(sim, plan("  reboot: { returnTimeout: 5m }\n"));
     const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
@@ -235,7 +249,7 @@ describe("host patch failures (simulator over SSH)", () => {
 
   it("a node that is down before the cycle blocks the others on allNodesOnline, and nothing is upgraded or rebooted", async () => {
     const clock = new ScaledClock(SCALE);
-    sim = await startSimulator({ fleet: join(FLEETS, "failures-offline.yaml"), clock });
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "failures-offline.yaml"), clock });
     const desired = simDesiredState(sim, plan());
     const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
@@ -265,7 +279,7 @@ describe("host patch failures (simulator over SSH)", () => {
 
   it("a reboot that would lose quorum (two-node cluster) is Blocked on keepsQuorum, and nothing moves", async () => {
     const clock = new ScaledClock(SCALE);
-    sim = await startSimulator({ fleet: join(FLEETS, "failures-two-node.yaml"), clock });
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "failures-two-node.yaml"), clock });
     const desired = simDesiredState(sim, plan());
     const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
@@ -297,7 +311,7 @@ describe("host patch failures (simulator over SSH)", () => {
 
   it("an unmovable guest (PCI passthrough) with policy Block blocks its node before anything moves, naming the guest", async () => {
     const clock = new ScaledClock(SCALE);
-    sim = await startSimulator({ fleet: join(FLEETS, "failures-unmovable.yaml"), clock });
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "failures-unmovable.yaml"), clock });
     const desired = simDesiredState(sim, plan("  evacuation: { unmovable: Block }\n"));
     const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
@@ -336,7 +350,7 @@ describe("host patch failures (simulator over SSH)", () => {
 
   it("a guest no other node has memory for blocks its node (InsufficientMemory) before anything moves", async () => {
     const clock = new ScaledClock(SCALE);
-    sim = await startSimulator({ fleet: join(FLEETS, "failures-no-memory.yaml"), clock });
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "failures-no-memory.yaml"), clock });
     const desired = simDesiredState(sim, plan());
     const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
