@@ -273,6 +273,69 @@ describe("transient units (contract 4)", () => {
     expect(log.split("\n").filter((l) => l.startsWith("@@refit-exit"))).toEqual([]);
   });
 
+  it("runs the dist-upgrade job argv as a unit; a reboot in the middle kills it and leaves dpkg interrupted", async () => {
+    const s = await start(20);
+    const upgrade = [
+      "env",
+      "DEBIAN_FRONTEND=noninteractive",
+      "apt-get",
+      "-y",
+      "-o",
+      "Dpkg::Options::=--force-confdef",
+      "-o",
+      "Dpkg::Options::=--force-confold",
+      "dist-upgrade",
+    ];
+    const job = (id: string): string =>
+      quoteArgv([
+        "systemd-run",
+        "--unit",
+        `refit-${id}`,
+        "--property",
+        "RuntimeMaxSec=3600",
+        "--collect",
+        "--quiet",
+        "--",
+        "sh",
+        "-c",
+        `${quoteArgv(upgrade)}; echo "@@refit-exit:$?"`,
+      ]);
+    expect((await run(s, "pve2", job("up1"))).code).toBe(0);
+    await eventually(
+      async () =>
+        (await run(s, "pve2", "journalctl -u refit-up1 -o cat --no-pager -n 1")).stdout ===
+        "refit-up1.service: Deactivated successfully.\n",
+      "the job to finish",
+    );
+    const log = (await run(s, "pve2", "journalctl -u refit-up1 -o cat --no-pager -n 200")).stdout;
+    expect(log).toContain("Setting up pve-manager (8.4.2) ...\n");
+    expect(log).toContain("@@refit-exit:0\n");
+    expect((await run(s, "pve2", "dpkg-query -W pve-manager")).stdout).toBe("pve-manager\t8.4.2\n");
+
+    const pve1 = await SimSsh.connect(s, "pve1");
+    expect((await pve1.exec(job("up2"))).code).toBe(0);
+    await eventually(
+      async () => (await pve1.exec("journalctl -u refit-up2 -o cat --no-pager")).stdout.includes("Unpacking"),
+      "dpkg to start",
+    );
+    await pve1.exec("reboot");
+    pve1.close();
+    await eventually(() => s.history().reboots.some((r) => r.host === "pve1"), "pve1 to reboot");
+    await eventually(
+      async () => (await run(s, "pve1", "true").catch(() => undefined))?.code === 0,
+      "pve1 SSH",
+    );
+    const killed = (await run(s, "pve1", "journalctl -u refit-up2 -o cat --no-pager")).stdout;
+    expect(killed).toContain("refit-up2.service: Main process exited, code=killed, status=15/TERM\n");
+    expect(killed.split("\n").filter((l) => l.startsWith("@@refit-exit"))).toEqual([]);
+    expect((await run(s, "pve1", "systemctl show refit-up2 -p LoadState")).stdout).toBe(
+      "LoadState=not-found\n",
+    );
+    expect((await run(s, "pve1", "apt-get -y dist-upgrade")).stderr).toBe(
+      "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
+    );
+  });
+
   it("shows an unknown unit as not-found/inactive and prints no journal entries", async () => {
     const s = await start(100);
     const show = await run(s, "pve3", "systemctl show refit-nope --property=LoadState,ActiveState");

@@ -1,6 +1,6 @@
 import { readFile, statPath } from "../exec/fs.js";
 import { kernelHost } from "../exec/place.js";
-import { anywhere, registerCommands } from "./registry.js";
+import { anywhere, registerCommands, resolveCommand } from "./registry.js";
 import { dateOutput } from "./time-format.js";
 import type { CommandContext } from "./types.js";
 
@@ -239,6 +239,43 @@ function wc(ctx: CommandContext): number {
   return 0;
 }
 
+/** `env [-i] [-u NAME] [NAME=value]... [argv...]`: runs argv with a changed environment, or prints it. */
+async function env(ctx: CommandContext): Promise<number> {
+  const args = ctx.argv.slice(1);
+  let vars: Record<string, string> = { ...ctx.env };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-i" || a === "--ignore-environment" || a === "-") vars = {};
+    else if (a === "-u" || a === "--unset") delete vars[args[++i] ?? ""];
+    else if (a.startsWith("--unset=")) delete vars[a.slice(8)];
+    else if (a === "--") {
+      i++;
+      break;
+    } else if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) {
+      const eq = a.indexOf("=");
+      vars[a.slice(0, eq)] = a.slice(eq + 1);
+    } else if (a.startsWith("-")) {
+      ctx.err(`env: invalid option -- '${a.slice(1)}'\nTry 'env --help' for more information.\n`);
+      return 125;
+    } else break;
+  }
+  const argv = args.slice(i);
+  if (argv.length === 0) {
+    ctx.out(
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+    );
+    return 0;
+  }
+  if (!resolveCommand(ctx.place, argv[0]!)) {
+    ctx.err(`env: '${argv[0]}': No such file or directory\n`);
+    return 127;
+  }
+  return ctx.spawn(argv, { stdin: ctx.stdin, stdout: ctx.out, stderr: ctx.err }, { env: vars });
+}
+
 function whoami(ctx: CommandContext): number {
   ctx.out("root\n");
   return 0;
@@ -263,6 +300,7 @@ registerCommands([
   { name: "tail", path: "/usr/bin/tail", available: anywhere, handler: tail },
   { name: "grep", path: "/usr/bin/grep", available: anywhere, handler: grep },
   { name: "wc", path: "/usr/bin/wc", available: anywhere, handler: wc },
+  { name: "env", path: "/usr/bin/env", available: anywhere, handler: env },
   { name: "whoami", path: "/usr/bin/whoami", available: anywhere, handler: whoami },
   { name: "id", path: "/usr/bin/id", available: anywhere, handler: id },
 ]);

@@ -266,7 +266,8 @@ function zpool(ctx: CommandContext): number {
     return 2;
   }
   if (host.zfs === "none") {
-    ctx.out("no pools available\n");
+    // zpool prints this on stderr, with exit 0.
+    ctx.err("no pools available\n");
     return 0;
   }
   if (sub === "list") {

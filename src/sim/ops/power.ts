@@ -97,6 +97,8 @@ export function schedulePowerOff(sim: Sim, host: HostState, reason = "poweroff")
 
 async function shutdownHost(sim: Sim, host: HostState, reason: string): Promise<void> {
   host.power = "shutting-down";
+  // systemd stops transient units (SIGTERM) as soon as the shutdown starts.
+  for (const k of unitKillers) k(sim, host);
   if (host.kind === "pve") {
     for (const g of sim.guestsOn(host.name)) {
       if (g.status !== "running") continue;
