@@ -37,7 +37,7 @@ function fleet(): FleetInput {
   const guests = nodes.flatMap((n, i) =>
     Array.from({ length: GUESTS_PER_NODE }, (_, j) => ({
       vmid: 100 + i * GUESTS_PER_NODE + j,
-      type: j < 6 ? ("qemu" as const) : ("lxc" as const),
+      type: j < 6 ? "qemu" : "lxc",
       name: `g${i}-${j}`,
       node: n.name,
       memoryMiB: j < 6 ? 4096 : 1024,
