@@ -4,7 +4,7 @@
  * really happened: migrations, guest stops and starts).
  */
 import { describe, expect, it } from "vitest";
-import { PveReason, isUpToDate } from "../../src/pve/index.js";
+import { PveReason, isUpToDate, pctExecArgv } from "../../src/pve/index.js";
 import { startLab, until } from "./support.js";
 
 describe("PveActions against the simulator", () => {
@@ -161,6 +161,13 @@ describe("PveActions against the simulator", () => {
     expect(lab.sim.history().commands.some((c) => c.via === "pct-exec" && c.command.includes("exit 3"))).toBe(
       true,
     );
+  });
+
+  it("pct exec with an environment (pctExecArgv's env) runs the command with it", async () => {
+    const lab = await startLab();
+    const argv = pctExecArgv(200, ["sh", "-c", 'echo "$REFIT_PROBE"'], { env: { REFIT_PROBE: "a b'c" } });
+    const r = await lab.exec("pve1").exec(argv, { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ exitCode: 0, stdout: "a b'c\n" });
   });
 
   it("guest power: shutdown and start a VM, stop and start a container", async () => {

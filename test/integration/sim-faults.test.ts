@@ -6,10 +6,18 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { RefitError } from "../../src/errors.js";
-import { PveReason, observeCluster, observeNode } from "../../src/pve/index.js";
-import { SshReason } from "../../src/ssh/index.js";
+import {
+  PveReason,
+  aptDistUpgradeArgv,
+  dpkgConfigureArgv,
+  observeCluster,
+  observeNode,
+} from "../../src/pve/index.js";
+import { SshReason, startJob } from "../../src/ssh/index.js";
 import { CountingExec } from "../support/sim-ssh.js";
-import { THREE_NODE, startLab, until } from "./support.js";
+import { THREE_NODE, jobFinished, startLab, until } from "./support.js";
+
+const JOB_TIMEOUT_MS = 3_600_000;
 
 async function failure(p: Promise<unknown>): Promise<RefitError> {
   const err = await p.then(
@@ -93,12 +101,33 @@ describe("simulator faults surface as the client's typed errors", () => {
     expect(err).toMatchObject({ reason: PveReason.LockHeld, retryable: true });
   });
 
-  it("a full root disk shows as 100% used", async () => {
+  it("an interrupted dpkg fails the upgrade job (exit 100) until the dpkg --configure -a job repairs it", async () => {
+    const lab = await startLab();
+    lab.sim.faults.add({ kind: "dpkgInterrupted", host: "pve1" });
+    const exec = lab.exec("pve1");
+    await startJob(exec, "upgrade-1", aptDistUpgradeArgv(), { timeoutMs: JOB_TIMEOUT_MS });
+    const failed = await jobFinished(lab, exec, "upgrade-1");
+    expect(failed).toMatchObject({ state: "failed", exitCode: 100 });
+    expect(failed.log.join("\n")).toContain(
+      "dpkg was interrupted, you must manually run 'dpkg --configure -a'",
+    );
+    await startJob(exec, "repair-1", dpkgConfigureArgv(), { timeoutMs: JOB_TIMEOUT_MS });
+    expect(await jobFinished(lab, exec, "repair-1")).toMatchObject({ state: "exited", exitCode: 0 });
+    await startJob(exec, "upgrade-2", aptDistUpgradeArgv(), { timeoutMs: JOB_TIMEOUT_MS });
+    expect(await jobFinished(lab, exec, "upgrade-2")).toMatchObject({ state: "exited", exitCode: 0 });
+  });
+
+  it("a full root disk shows as 100% used and fails the upgrade job", async () => {
     const lab = await startLab();
     lab.sim.faults.add({ kind: "diskFull", host: "pve1" });
     expect((await lab.reader("pve1").rootDisk()).usedPercent).toBe(100);
     const obs = await observeNode(lab.exec("pve1"), "pve1");
     expect(obs.rootDisk).toMatchObject({ ok: true, value: { usedPercent: 100, freeGiB: 0 } });
+    const exec = lab.exec("pve1");
+    await startJob(exec, "upgrade-3", aptDistUpgradeArgv(), { timeoutMs: JOB_TIMEOUT_MS });
+    const failed = await jobFinished(lab, exec, "upgrade-3");
+    expect(failed).toMatchObject({ state: "failed", exitCode: 100 });
+    expect(failed.log.join("\n")).toContain("You don't have enough free space");
   });
 
   it("an unauthorized repository makes apt-get update CommandFailed, naming the 401", async () => {

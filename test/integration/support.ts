@@ -6,7 +6,13 @@ import { afterEach } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { PveActions, PveReader } from "../../src/pve/index.js";
 import { startSimulator, type FleetInput, type SimHandle } from "../../src/sim/index.js";
-import { SshPool, type HostExec, type SshPoolOptions } from "../../src/ssh/index.js";
+import {
+  SshPool,
+  jobStatus,
+  type HostExec,
+  type JobStatus,
+  type SshPoolOptions,
+} from "../../src/ssh/index.js";
 import { simExec } from "../support/sim-ssh.js";
 
 export const THREE_NODE = new URL("../sim/fleets/three-node.yaml", import.meta.url).pathname;
@@ -82,4 +88,12 @@ export async function until<T>(
     }
     await sim.clock.sleep(everySimMs);
   }
+}
+
+/** Polls a remote job until it has a result (exited, failed or timed-out). */
+export function jobFinished(lab: Lab, exec: HostExec, id: string): Promise<JobStatus> {
+  return until(lab.sim, `job ${id} to finish`, async () => {
+    const s = await jobStatus(exec, id);
+    return s.state === "running" || s.state === "unknown" ? undefined : s;
+  });
 }
