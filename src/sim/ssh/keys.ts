@@ -12,9 +12,30 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/** True when ssh2 can load the pair and a signature made with it verifies. */
+function usable(pair: KeyPair): boolean {
+  const priv = ssh2.utils.parseKey(pair.privateKey);
+  const pub = ssh2.utils.parseKey(pair.publicKey);
+  if (priv instanceof Error || pub instanceof Error) return false;
+  const data = Buffer.from("refit-sim key check");
+  const sig = priv.sign(data);
+  return !(sig instanceof Error) && pub.verify(data, sig) === true;
+}
+
+/**
+ * ssh2's ed25519 generator drops a leading zero byte in about one key of 256, producing a key it
+ * then cannot parse ("Malformed OpenSSH private key"); such keys are discarded and regenerated.
+ */
 function generate(comment: string): KeyPair {
-  const k = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: k.private, publicKey: k.public.trim() };
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const k = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    const pair = { privateKey: k.private, publicKey: k.public.trim() };
+    if (usable(pair)) return pair;
+  }
+  throw new TerminalError(
+    "KeyGenerationFailed",
+    "Could not generate a usable ed25519 key for the simulator; check the ssh2 installation.",
+  );
 }
 
 function writePrivate(path: string, text: string): void {
@@ -28,7 +49,11 @@ export function hostKey(stateDir: string, host: string): KeyPair {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `ssh_host_ed25519_key.${host}`);
   if (existsSync(path) && existsSync(`${path}.pub`)) {
-    return { privateKey: readFileSync(path, "utf8"), publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
+    const stored = {
+      privateKey: readFileSync(path, "utf8"),
+      publicKey: readFileSync(`${path}.pub`, "utf8").trim(),
+    };
+    if (usable(stored)) return stored;
   }
   const pair = generate(`root@${host}`);
   writePrivate(path, pair.privateKey);
@@ -65,8 +90,13 @@ export function clientKey(
   const dir = join(stateDir, "client");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, "id_ed25519");
-  if (existsSync(path) && existsSync(`${path}.pub`))
-    return { privateKeyPath: path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
+  if (existsSync(path) && existsSync(`${path}.pub`)) {
+    const stored = {
+      privateKey: readFileSync(path, "utf8"),
+      publicKey: readFileSync(`${path}.pub`, "utf8").trim(),
+    };
+    if (usable(stored)) return { privateKeyPath: path, publicKey: stored.publicKey };
+  }
   const pair = generate("refit-sim-client");
   writePrivate(path, pair.privateKey);
   writeFileSync(`${path}.pub`, `${pair.publicKey}\n`);
