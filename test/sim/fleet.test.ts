@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TerminalError } from "../../src/errors.js";
+import { ScaledClock } from "../../src/clock.js";
 import { loadFleet, parseFleet } from "../../src/sim/fleet-load.js";
+import { startSimulator } from "../../src/sim/index.js";
+import { run } from "./ssh-client.js";
 
 const dir = mkdtempSync(join(tmpdir(), "refit-sim-fleet-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,5 +70,30 @@ describe("fleet file", () => {
         ],
       }),
     ).toThrow(/clusters\[0\]\.guests\[0\]\.vmid: Too small/);
+  });
+
+  it("applies faults declared in the fleet file", async () => {
+    const sim = await startSimulator({
+      clock: new ScaledClock(100),
+      fleet: {
+        clusters: [
+          {
+            name: "c",
+            nodes: [
+              { name: "n1", kernel: { running: "6.8.12-9-pve" } },
+              { name: "n2", kernel: { running: "6.8.12-9-pve" } },
+            ],
+          },
+        ],
+        faults: [{ kind: "exit", host: "n1", match: "pveversion", exitCode: 2, stderr: "boom\n" }],
+      },
+    });
+    try {
+      expect(await run(sim, "n1", "pveversion")).toMatchObject({ code: 2, stderr: "boom\n" });
+      expect((await run(sim, "n2", "pveversion")).code).toBe(0);
+      expect(sim.faults.list()).toMatchObject([{ spec: { kind: "exit", host: "n1" }, fired: 1 }]);
+    } finally {
+      await sim.stop();
+    }
   });
 });
