@@ -175,6 +175,18 @@ async function backupAndRestore(sim: SimHandle): Promise<void> {
     expect(volid).toBeDefined();
     expect(r.stderr).toMatch(/INFO: Backup job finished successfully\n$/);
 
+    const listed = JSON.parse(
+      (
+        await run(
+          sim,
+          "pve1",
+          "pvesh get /nodes/pve1/storage/local/content --content backup --output-format json",
+        )
+      ).stdout,
+    ) as Record<string, unknown>[];
+    expect(listed).toMatchObject([
+      { volid: `local:backup/${volid}`, vmid: 200, subtype: "lxc", format: "tar.zst" },
+    ]);
     const before = (await ct("/opt/app/venv/bin/pip freeze")).stdout;
     sim.publish({
       vmid: 200,

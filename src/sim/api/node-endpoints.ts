@@ -217,6 +217,29 @@ function aptUpdates(req: ApiRequest): unknown {
   }));
 }
 
+/** GET /nodes/<n>/storage/<storage>/content [--content backup] [--vmid N] — backup archives (volid, size, ctime). */
+function storageContent(req: ApiRequest): unknown {
+  const node = req.path[0]!;
+  const storage = req.path[1]!;
+  const cluster = req.sim.clusterOf(req.sim.state.hosts[node]!);
+  const st = cluster?.storages.find((s) => s.name === storage);
+  if (!cluster || !st) throw new ApiError(500, `storage '${storage}' does not exist`);
+  const content = req.params.content;
+  if (content !== undefined && content !== "backup") return [];
+  return cluster.backups
+    .filter((b) => b.storage === storage && (b.node === undefined || b.node === node))
+    .filter((b) => req.params.vmid === undefined || b.vmid === req.params.vmid)
+    .map((b) => ({
+      volid: b.volid,
+      content: "backup",
+      format: b.type === "qemu" ? "vma.zst" : "tar.zst",
+      size: b.sizeBytes,
+      ctime: b.ctime,
+      vmid: b.vmid,
+      subtype: b.type,
+    }));
+}
+
 function nodeVersion(req: ApiRequest): unknown {
   const v = pveManagerVersion(nodeOf(req));
   return { version: v, release: v.split(".").slice(0, 2).join("."), repoid: pveManagerHash(v).slice(0, 8) };
@@ -285,5 +308,11 @@ export function registerNodeEndpoints(): void {
     },
     { pattern: new RegExp(`^/nodes/${NODE}/apt/update$`), node, params: {}, get: aptUpdates },
     { pattern: new RegExp(`^/nodes/${NODE}/version$`), node, params: {}, get: nodeVersion },
+    {
+      pattern: new RegExp(`^/nodes/${NODE}/storage/([a-zA-Z0-9_.-]+)/content$`),
+      node,
+      params: { content: "string", vmid: "int" },
+      get: storageContent,
+    },
   ]);
 }
