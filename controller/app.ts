@@ -35,6 +35,8 @@ export class Controller {
     readonly store: FileStore,
     readonly manager: Manager,
     readonly deps: Deps,
+    /** Host patch plans reconciled at least once by this process. */
+    readonly plansSeen: ReadonlySet<string>,
   ) {}
 
   static async open(opts: ControllerOptions): Promise<Controller> {
@@ -74,12 +76,13 @@ export class Controller {
       log: opts.log,
       concurrency: opts.concurrency ?? 4,
     });
+    const plans = new HostPatchPlanReconciler(deps);
     manager
       .register(new ProxmoxClusterReconciler(deps))
       .register(new MaintenanceWindowReconciler(deps))
-      .register(new HostPatchPlanReconciler(deps))
+      .register(plans)
       .register(new HostPatchReconciler(deps));
-    return new Controller(store, manager, deps);
+    return new Controller(store, manager, deps, plans.seen);
   }
 
   async start(): Promise<void> {

@@ -36,10 +36,18 @@ function cycleId(nowMs: number): string {
 
 export class HostPatchPlanReconciler implements Reconciler {
   readonly kind = "HostPatchPlan" as const;
+  /** Plans reconciled at least once by this process: only their status speaks for this run. */
+  readonly seen = new Set<string>();
 
   constructor(private readonly deps: Deps) {}
 
-  async reconcile(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+  async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+    const result = await this.reconcileOnce(ctx, key);
+    this.seen.add(`${key.namespace}/${key.name}`);
+    return result;
+  }
+
+  private async reconcileOnce(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
     const { store, clock } = this.deps;
     const plan = await store.get("HostPatchPlan", key.namespace, key.name);
     if (!plan) {
@@ -128,7 +136,12 @@ export class HostPatchPlanReconciler implements Reconciler {
       ) {
         return this.finishCycle(plan, cluster, mine, save, failed.length > 0);
       }
-      if (failed.length === 0) {
+      const halt = await haltState(this.deps.killSwitch, plan, cluster);
+      if (failed.length === 0 && halt.halted) {
+        // Steps in flight finish to a safe point; the plan says why nothing new starts.
+        setReady(s, { status: "False", reason: halt.reason, message: halt.message }, gen, now);
+        setReconciling(s, { status: "True", reason: halt.reason, message: halt.message }, gen, now);
+      } else if (failed.length === 0) {
         const message =
           blocked.length > 0
             ? `blocked: ${blocked.map((c) => `${c.spec.host} (${c.status?.message ?? ""})`).join("; ")}`
@@ -164,6 +177,9 @@ export class HostPatchPlanReconciler implements Reconciler {
     }
     const requested = plan.metadata.annotations?.[ANNOTATION_REQUESTED_AT];
     const manual = requested !== undefined && requested !== s.lastHandledRequestAt;
+    // A stalled plan touches nothing more until a person acts: a new request (refit.dev/requested-at)
+    // or an edited spec.
+    if (s.phase === "Stalled" && !manual && s.observedGeneration === gen) return idle;
     const lastFinished = s.lastCycle?.finishedAt ? Date.parse(s.lastCycle.finishedAt) : undefined;
     const interval = parseDuration(cluster.spec.observeInterval);
     if (
@@ -185,10 +201,11 @@ export class HostPatchPlanReconciler implements Reconciler {
       force: schedule.force,
     });
     if (!gate.allowed) {
-      s.phase = "OutsideWindow";
-      s.nextWindow = new Date(gate.retryAt).toISOString();
-      setReady(s, { status: "False", reason: "OutsideWindow", message: gate.message }, gen, now);
-      setReconciling(s, { status: "False", reason: "OutsideWindow" }, gen, now);
+      const windowReason = gate.reason === "OutsideWindow" || gate.reason === "WindowClosing";
+      s.phase = windowReason ? "OutsideWindow" : "Waiting";
+      if (windowReason) s.nextWindow = new Date(gate.retryAt).toISOString();
+      setReady(s, { status: "False", reason: gate.reason, message: gate.message }, gen, now);
+      setReconciling(s, { status: "False", reason: gate.reason }, gen, now);
       await save();
       return { requeueAfter: Math.max(1000, Math.min(gate.retryAt - now, this.deps.timing.idleMs)) };
     }
@@ -238,6 +255,12 @@ export class HostPatchPlanReconciler implements Reconciler {
       now,
     );
     setStalled(s, { status: "False", reason: "CycleStarted" }, gen, now);
+    setReady(
+      s,
+      { status: "False", reason: "Progressing", message: `cycle ${cycle} started over ${hosts.join(", ")}` },
+      gen,
+      now,
+    );
     await save();
     const fresh = await store.get("HostPatchPlan", key.namespace, key.name);
     const uid = fresh?.metadata.uid ?? plan.metadata.uid ?? "";

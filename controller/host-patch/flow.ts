@@ -735,9 +735,12 @@ async function awaitingReturn(f: Flow): Promise<StepResult> {
     if (me && !me.online) problems.push(`${host} is not online in /cluster/status yet`);
   }
   const units = f.plan.spec.verify.services ?? PVE_SERVICES;
-  const services = await new PveReader(node(f))
-    .servicesActive(units)
-    .catch((err: unknown) => ({ error: errorMessage(err) }) as Record<string, string>);
+  let services: Record<string, string> = {};
+  try {
+    services = await new PveReader(node(f)).servicesActive(units);
+  } catch (err) {
+    problems.push(`services cannot be read yet: ${errorMessage(err)}`);
+  }
   const inactive = units.filter((u) => services[u] !== "active");
   if (inactive.length) problems.push(`services not active yet: ${inactive.join(", ")}`);
   if (obs.haManager.ok && obs.haManager.value.configured && f.plan.spec.verify.haLrmActive !== false) {

@@ -369,31 +369,22 @@ describe("scheduling of host patch plans (simulator over SSH)", () => {
     expect(mutating(s.history())).toEqual([]);
   }, 60_000);
 
-  // BUG (controller/host-patch-plan/reconciler.ts, between cycles): a closed schedule gate is always
-  // reported as Ready=False reason OutsideWindow (phase OutsideWindow), whatever the gate's reason;
-  // an open blackout must say InBlackout. Remove `.fails` once fixed.
-  it.fails(
-    "an open blackout is reported with reason InBlackout",
-    async () => {
-      const { s, clock } = await startSim();
-      const desired = desiredState(
-        s,
-        plan("plan-a", "lab-a", "  blackoutRefs: [{ name: dns-maintenance }]\n"),
-      );
-      const state = newState();
-      const log = recordingLogger();
+  // A closed gate reports its own reason: an open blackout says InBlackout, not OutsideWindow.
+  it("an open blackout is reported with reason InBlackout", async () => {
+    const { s, clock } = await startSim();
+    const desired = desiredState(s, plan("plan-a", "lab-a", "  blackoutRefs: [{ name: dns-maintenance }]\n"));
+    const state = newState();
+    const log = recordingLogger();
 
-      const { code } = await runOnce(desired, state, clock, log);
+    const { code } = await runOnce(desired, state, clock, log);
 
-      const objects = await readState(state);
-      expect(code).toBe(0);
-      expect(ready(find(objects, "HostPatchPlan", "plan-a"))).toMatchObject({
-        status: "False",
-        reason: "InBlackout",
-      });
-    },
-    60_000,
-  );
+    const objects = await readState(state);
+    expect(code).toBe(0);
+    expect(ready(find(objects, "HostPatchPlan", "plan-a"))).toMatchObject({
+      status: "False",
+      reason: "InBlackout",
+    });
+  }, 60_000);
 
   it("two plans sharing a mutex never act at the same time", async () => {
     const { s, clock } = await startSim();
@@ -516,31 +507,23 @@ describe("scheduling of host patch plans (simulator over SSH)", () => {
     expect(s.history().bootIds.a1).toHaveLength((bootBefore.a1?.length ?? 1) + 1);
   }, 120_000);
 
-  // BUG (controller/cli/commands/run.ts onceOutcome + host-patch-plan reconciler): `run --once` after the
-  // kill switch was removed exits 3 ("halted") at once without doing anything. The plan's Ready
-  // condition still says KillSwitch from the earlier run (starting a cycle sets Reconciling and
-  // Stalled but leaves Ready as it was), and onceOutcome trusts it without asking whether this run
-  // wrote it. Remove `.fails` once fixed.
-  it.fails(
-    "after the kill switch is removed, the next `run --once` does the work and exits 0",
-    async () => {
-      const { s, clock } = await startSim();
-      const desired = desiredState(s, plan("plan-a", "lab-a"));
-      const state = newState();
-      const stop = join(state, "STOP");
-      writeFileSync(stop, "change freeze\n");
-      const log = recordingLogger();
-      expect((await runOnce(desired, state, clock, log)).code).toBe(3);
-      rmSync(stop);
+  // A KillSwitch reason left by an earlier run does not halt a run started after the file was removed.
+  it("after the kill switch is removed, the next `run --once` does the work and exits 0", async () => {
+    const { s, clock } = await startSim();
+    const desired = desiredState(s, plan("plan-a", "lab-a"));
+    const state = newState();
+    const stop = join(state, "STOP");
+    writeFileSync(stop, "change freeze\n");
+    const log = recordingLogger();
+    expect((await runOnce(desired, state, clock, log)).code).toBe(3);
+    rmSync(stop);
 
-      const resumed = await runOnce(desired, state, clock, log);
+    const resumed = await runOnce(desired, state, clock, log);
 
-      const objects = await readState(state);
-      expect({ ...resumed, status: summary(objects) }).toMatchObject({ code: 0 });
-      expect(patches(objects)).toEqual({ a1: "Succeeded", a2: "Skipped", a3: "Skipped" });
-    },
-    90_000,
-  );
+    const objects = await readState(state);
+    expect({ ...resumed, status: summary(objects) }).toMatchObject({ code: 0 });
+    expect(patches(objects)).toEqual({ a1: "Succeeded", a2: "Skipped", a3: "Skipped" });
+  }, 90_000);
 
   it("the kill switch set mid-cycle: the upgrade in flight finishes, nothing new starts, and removing it resumes", async () => {
     const { s, clock } = await startSim();
@@ -582,42 +565,34 @@ describe("scheduling of host patch plans (simulator over SSH)", () => {
     expect(s.history().bootIds.a1).toHaveLength((bootBefore.a1?.length ?? 1) + 1);
   }, 120_000);
 
-  // BUG (controller/host-patch-plan/reconciler.ts, cycle in progress): the kill switch is only looked
-  // at between cycles. Set mid-cycle, every HostPatch holds (Reconciling reason KillSwitch) but the
-  // plan keeps saying Ready=False reason Progressing, so `refit status` does not show the plan halted
-  // and `run --once` never exits (onceOutcome waits while the plan is Progressing) instead of exiting
-  // 3. Remove `.fails` once fixed.
-  it.fails(
-    "the kill switch set mid-cycle: the plan says KillSwitch and --once would exit 3",
-    async () => {
-      const { s, clock } = await startSim();
-      const desired = desiredState(s, plan("plan-a", "lab-a"));
-      const state = newState();
-      const log = recordingLogger();
-      const since = clock.now();
-      const c = await startController(desired, state, clock, log);
-      await upgradeRunning(s);
-      writeFileSync(join(state, "STOP"), "");
-      await waitForState(
-        state,
-        (o) =>
-          find(o, "HostPatch", "plan-a-a1")?.status?.conditions?.some(
-            (x) => x.type === "Reconciling" && x.reason === "KillSwitch",
-          ) === true,
-        log,
-      );
-      // Several plan reconciles (each waitMs) after every HostPatch has halted.
-      await clock.sleep(10 * TIMING.waitMs);
+  // The kill switch set mid-cycle shows on the plan, and run --once exits 3.
+  it("the kill switch set mid-cycle: the plan says KillSwitch and --once would exit 3", async () => {
+    const { s, clock } = await startSim();
+    const desired = desiredState(s, plan("plan-a", "lab-a"));
+    const state = newState();
+    const log = recordingLogger();
+    const since = clock.now();
+    const c = await startController(desired, state, clock, log);
+    await upgradeRunning(s);
+    writeFileSync(join(state, "STOP"), "");
+    await waitForState(
+      state,
+      (o) =>
+        find(o, "HostPatch", "plan-a-a1")?.status?.conditions?.some(
+          (x) => x.type === "Reconciling" && x.reason === "KillSwitch",
+        ) === true,
+      log,
+    );
+    // Several plan reconciles (each waitMs) after every HostPatch has halted.
+    await clock.sleep(10 * TIMING.waitMs);
 
-      const objects = await readState(state);
-      expect(ready(find(objects, "HostPatchPlan", "plan-a"))).toMatchObject({
-        status: "False",
-        reason: "KillSwitch",
-      });
-      expect(await onceOutcome(c.store, since)).toMatchObject({ done: true, code: 3 });
-    },
-    90_000,
-  );
+    const objects = await readState(state);
+    expect(ready(find(objects, "HostPatchPlan", "plan-a"))).toMatchObject({
+      status: "False",
+      reason: "KillSwitch",
+    });
+    expect(await onceOutcome(c.store, since)).toMatchObject({ done: true, code: 3 });
+  }, 90_000);
 
   it.each([
     ["plan", "PlanSuspended", /HostPatchPlan\/plan-a has spec.suspend: true/],

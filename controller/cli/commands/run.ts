@@ -34,12 +34,16 @@ export async function onceOutcome(
   store: ObjectStore,
   since: number,
   now: number = Date.now(),
+  killSwitchPresent = true,
+  seen?: ReadonlySet<string>,
 ): Promise<OnceOutcome> {
   const plans = await store.list("HostPatchPlan");
   const summary: string[] = [];
   let failed = false;
   let halted = false;
   for (const p of plans) {
+    // A status this run has not yet written may be a previous run's (a stale KillSwitch or Suspended).
+    if (seen && !seen.has(`${p.metadata.namespace ?? ""}/${p.metadata.name}`)) return { done: false };
     const s = p.status;
     const ready = s?.conditions?.find((c) => c.type === "Ready");
     const label = `HostPatchPlan/${p.metadata.name}`;
@@ -47,7 +51,7 @@ export async function onceOutcome(
       summary.push(`${label}: skipped (${ready.message})`);
       continue;
     }
-    if (ready?.reason === "KillSwitch") {
+    if (ready?.reason === "KillSwitch" && killSwitchPresent) {
       halted = true;
       summary.push(`${label}: halted (${ready.message})`);
       continue;
@@ -58,7 +62,10 @@ export async function onceOutcome(
       summary.push(`${label}: stalled (${ready?.message ?? ""})`);
       continue;
     }
-    if (s?.phase === "OutsideWindow" || s?.phase === "Suspended") {
+    const outside = ["OutsideWindow", "WindowClosing", "InBlackout", "BlackoutStarting"].includes(
+      ready?.reason ?? "",
+    );
+    if (s?.phase === "OutsideWindow" || s?.phase === "Suspended" || (s?.phase === "Waiting" && outside)) {
       summary.push(`${label}: ${s.phase} (${ready?.message ?? ""})`);
       continue;
     }
@@ -116,7 +123,14 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
   }
   try {
     for (;;) {
-      const outcome = await onceOutcome(controller.store, since, clock.now());
+      // A KillSwitch reason left from an earlier run does not count once the file is gone.
+      const outcome = await onceOutcome(
+        controller.store,
+        since,
+        clock.now(),
+        await controller.deps.killSwitch.isHalted(),
+        controller.plansSeen,
+      );
       if (outcome.done) {
         for (const line of outcome.summary) io.out(line);
         return outcome.code;
