@@ -101,6 +101,8 @@ export async function connect(target: SshTarget, opts: ConnectOptions): Promise<
       );
     };
 
+    // Small request/response packets: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to each.
+    client.on("connect", () => client.setNoDelay(true));
     client.on("ready", onReady);
     client.on("error", onError);
     client.on("close", onClose);

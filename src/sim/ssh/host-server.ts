@@ -42,6 +42,8 @@ export class HostServer {
         socket.destroy();
         return;
       }
+      // As sshd does (IPTOS_LOWDELAY, TCP_NODELAY for interactive sessions): no Nagle delay per reply.
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
       socket.on("error", () => undefined);
