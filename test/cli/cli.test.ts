@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
@@ -61,6 +62,24 @@ spec:
       "host-patch-pve.yaml:37:13: HostPatchPlan/pve-nodes spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
     ]);
     expect(r.stdout).toMatch(/problem\(s\) in \d+ file\(s\); \d+ object\(s\) valid/);
+  });
+
+  it("run refuses an invalid desired state: exit 2, the problems listed, and nothing done", async () => {
+    const dir = copyExample();
+    writeYaml(
+      dir,
+      "broken.yaml",
+      "apiVersion: refit.dev/v1alpha1\nkind: MaintenanceWindow\nmetadata: {name: x}\nspec: {schedule: nope, duration: 1h}\n",
+    );
+    const state = join(dir, "state-not-created");
+    const r = await refit(
+      ["run", "--once", "--desired", ".", "--state", state, "--kill-switch", join(dir, "STOP")],
+      dir,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^broken\.yaml:4:17: MaintenanceWindow\/x spec\.schedule: /m);
+    expect(r.stderr).toContain("nothing was done");
+    expect(existsSync(state)).toBe(false);
   });
 
   it("prints machine-readable results with --output json", async () => {
