@@ -77,7 +77,7 @@ spec:
       dir,
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^broken\.yaml:4:17: MaintenanceWindow\/x spec\.schedule: /m);
+    expect(r.stderr).toMatch(/^broken\.yaml:4:18: MaintenanceWindow\/x spec\.schedule: /m);
     expect(r.stderr).toContain("nothing was done");
     expect(existsSync(state)).toBe(false);
   });
