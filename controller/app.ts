@@ -52,7 +52,7 @@ export class Controller {
       store,
       clock: opts.clock,
       log: opts.log,
-      fleet: new Fleet({ clock: opts.clock, baseDir, logger: opts.log }),
+      fleet: new Fleet({ baseDir, logger: opts.log }),
       notifier: opts.notifier ?? new PlanNotifier(store, opts.clock, opts.log, baseDir),
       killSwitch: new KillSwitch(opts.killSwitchPath),
       history: new History(opts.stateDir),

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
 import { parseDuration, type SecretSource } from "../../src/api/primitives.js";
-import type { Clock } from "../../src/clock.js";
+import { systemClock, type Clock } from "../../src/clock.js";
 import { TerminalError } from "../../src/errors.js";
 import {
   envSource,
@@ -24,6 +24,14 @@ export function byteSourceFor(secret: SecretSource, what: string, baseDir: strin
   );
 }
 
+export interface FleetOptions {
+  logger?: SshLogger;
+  /** Relative secret file paths are read from here (the desired-state directory). */
+  baseDir: string;
+  /** The clock of SSH timeouts; default the system clock. */
+  transportClock?: Clock;
+}
+
 /** SSH access to the nodes of one ProxmoxCluster: one pooled connection per node. */
 export class ClusterAccess {
   readonly pool: SshPool;
@@ -31,11 +39,13 @@ export class ClusterAccess {
 
   constructor(
     readonly cluster: ProxmoxCluster,
-    opts: { clock: Clock; logger?: SshLogger; baseDir: string },
+    opts: FleetOptions,
   ) {
     const ssh = cluster.spec.ssh;
     this.pool = new SshPool({
-      clock: opts.clock,
+      // Connect and command timeouts measure the network and the hosts' CPU, which a scaled clock
+      // (simulator runs) does not speed up: the transport always waits in real time.
+      clock: opts.transportClock ?? systemClock,
       ...(opts.logger ? { logger: opts.logger } : {}),
       connectTimeoutMs: parseDuration(ssh.connectTimeout),
       defaultTimeoutMs: parseDuration(ssh.commandTimeout),
@@ -86,7 +96,7 @@ export class ClusterAccess {
 export class Fleet {
   private readonly access = new Map<string, { generation: number | undefined; access: ClusterAccess }>();
 
-  constructor(private readonly opts: { clock: Clock; logger?: SshLogger; baseDir: string }) {}
+  constructor(private readonly opts: FleetOptions) {}
 
   for(cluster: ProxmoxCluster): ClusterAccess {
     const key = `${cluster.metadata.namespace ?? ""}/${cluster.metadata.name}`;

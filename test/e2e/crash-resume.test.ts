@@ -82,6 +82,7 @@ async function oneRun(seed: number): Promise<void> {
   const extraMs = fc.sample(fc.integer({ min: 0, max: 400 }), { seed, numRuns: 1 })[0] ?? 0;
   const clock = new ScaledClock(SCALE);
   let sim: SimHandle | undefined;
+  const children: ChildProcess[] = [];
   try {
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, ROLLING_PLAN);
@@ -89,6 +90,7 @@ async function oneRun(seed: number): Promise<void> {
     const bootsBefore = sim.history().bootIds;
 
     const first = startController(desired, state, clock);
+    children.push(first);
     const deadline = Date.now() + 90_000;
     let at = { index: -1, phase: "none" };
     while (Date.now() < deadline && first.exitCode === null) {
@@ -103,6 +105,7 @@ async function oneRun(seed: number): Promise<void> {
     covered.set(at.phase, (covered.get(at.phase) ?? 0) + 1);
 
     const second = startController(desired, state, clock);
+    children.push(second);
     let stderr = "";
     second.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await exited(second);
@@ -137,6 +140,8 @@ async function oneRun(seed: number): Promise<void> {
       [201, "pve2", "running"],
     ]);
   } finally {
+    // A run that failed or timed out must not leave a controller behind.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await sim?.stop();
   }
 }

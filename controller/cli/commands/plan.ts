@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
 import type { HostPatchPlan } from "../../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../../src/api/proxmox-cluster.js";
-import { systemClock } from "../../../src/clock.js";
 import { errorMessage } from "../../../src/errors.js";
 import { ClusterAccess } from "../../fleet/cluster-access.js";
 import { previewHostPatchPlan, renderPreview, type PlanPreview } from "../../host-patch/dry-run.js";
@@ -46,7 +45,7 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
     }
     const cluster = clusters.get(plan.spec.clusterRef?.name ?? "");
     if (!cluster) continue;
-    const access = new ClusterAccess(cluster, { clock: systemClock, baseDir: resolve(opts.desired) });
+    const access = new ClusterAccess(cluster, { baseDir: resolve(opts.desired) });
     try {
       previews.push(
         await previewHostPatchPlan(
