@@ -265,7 +265,13 @@ async function preflight(f: Flow): Promise<StepResult> {
   const s = status(f);
   if (f.halt) return hold(f, f.halt.reason, `${f.halt.message}; preflight not started`);
   // Refresh the package index first: the pending list must be today's, not last week's.
-  await new PveActions(node(f)).refreshPackageIndex();
+  try {
+    await new PveActions(node(f)).refreshPackageIndex();
+  } catch (err) {
+    // A stale index could make the node look up to date: fail closed and say why on status.
+    if (err instanceof RefitError && err.retryable) return hold(f, err.reason, err.message);
+    throw err;
+  }
   const o = await observeBoth(f, true);
   const pendingObs = o.node.pendingUpdates;
   const reboot = o.node.reboot;

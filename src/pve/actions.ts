@@ -1,5 +1,7 @@
 import type { ExecResult, HostExec } from "../ssh/types.js";
-import { APT_UPDATE_ARGV } from "./apt.js";
+import { RetryableError } from "../errors.js";
+import { APT_UPDATE_ARGV, aptUpdateFailures } from "./apt.js";
+import { PveReason } from "./reasons.js";
 import type { GuestKind } from "./args.js";
 import {
   parseVzdumpArchive,
@@ -53,8 +55,20 @@ export class PveActions {
   }
 
   /** `apt-get update`: refreshes the package index (changes /var/lib/apt/lists, so not a dry-run read). */
+  /**
+   * `apt-get update`. apt exits 0 when an index cannot be fetched (it keeps the old one), so its
+   * warnings are read too: a stale index must not make a node look up to date.
+   */
   async refreshPackageIndex(opts?: ActionOptions): Promise<void> {
-    await this.run(APT_UPDATE_ARGV, PveTimeouts.aptUpdate, opts);
+    const r = await this.run(APT_UPDATE_ARGV, PveTimeouts.aptUpdate, opts);
+    const failed = aptUpdateFailures(`${r.stdout}\n${r.stderr}`);
+    if (failed.length > 0) {
+      throw new RetryableError(
+        PveReason.RepositoryUnreachable,
+        `apt-get update on ${this.host} could not refresh every package index (${failed.slice(0, 3).join("; ")}); the pending updates would be stale. Check the node's network and repositories; Refit will retry.`,
+        { host: this.host },
+      );
+    }
   }
 
   /** Queues HA node maintenance on/off; completion shows in manager_status.node_status[node]. */

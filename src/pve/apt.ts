@@ -167,3 +167,11 @@ export function isUpToDate(sim: AptSimulation): boolean {
 export function kernelUpdatePending(sim: AptSimulation): boolean {
   return sim.changes.some((c) => /^(?:pve|proxmox)-kernel/.test(c.package));
 }
+
+/** The lines in which `apt-get update` says an index could not be fetched (it exits 0 all the same). */
+export function aptUpdateFailures(output: string): string[] {
+  return output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^(W|E): (Failed to fetch|Some index files failed to download)/.test(l));
+}

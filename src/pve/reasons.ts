@@ -17,6 +17,11 @@ export const PveReason = {
   CommandKilled: "CommandKilled",
   /** Retryable: a batched exec reply lacks a step's end marker: the output was cut off. */
   BatchTruncated: "BatchTruncated",
+  /**
+   * Retryable: `apt-get update` could not fetch an index (it still exits 0, keeping the old lists), so
+   * the pending list would be stale: a node could look up to date when it is not.
+   */
+  RepositoryUnreachable: "RepositoryUnreachable",
   /** Terminal: an argument (node, vmid, storage, snapshot name, unit) is not a valid value. */
   InvalidArgument: "InvalidArgument",
 } as const;

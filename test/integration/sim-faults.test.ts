@@ -130,6 +130,14 @@ describe("simulator faults surface as the client's typed errors", () => {
     expect(failed.log.join("\n")).toContain("You don't have enough free space");
   });
 
+  it("an unreachable repository makes apt-get update RepositoryUnreachable although apt exits 0", async () => {
+    const lab = await startLab();
+    lab.sim.faults.add({ kind: "repoFailure", host: "pve3", mode: "unreachable" });
+    const err = await failure(lab.actions("pve3").refreshPackageIndex());
+    expect(err).toMatchObject({ reason: PveReason.RepositoryUnreachable, retryable: true });
+    expect(err.message).toMatch(/Failed to fetch|Some index files failed to download/);
+  });
+
   it("an unauthorized repository makes apt-get update CommandFailed, naming the 401", async () => {
     const lab = await startLab();
     lab.sim.faults.add({ kind: "repoFailure", host: "pve3", mode: "unauthorized" });

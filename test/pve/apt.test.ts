@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   aptDistUpgradeArgv,
+  aptUpdateFailures,
   aptFixBrokenArgv,
   dpkgConfigureArgv,
   isUpToDate,
@@ -124,5 +125,22 @@ describe("package job argv", () => {
       "-a",
     ]);
     expect(aptFixBrokenArgv().slice(-2)).toEqual(["--fix-broken", "install"]);
+  });
+});
+
+describe("aptUpdateFailures", () => {
+  it("finds apt's fetch warnings, which come with exit code 0", () => {
+    const out = [
+      "Hit:1 http://deb.debian.org/debian bookworm InRelease",
+      "Err:2 http://download.proxmox.com/debian/pve bookworm InRelease",
+      "  Temporary failure resolving 'download.proxmox.com'",
+      "Reading package lists...",
+      "W: Failed to fetch http://download.proxmox.com/debian/pve/dists/bookworm/InRelease  Temporary failure resolving 'download.proxmox.com'",
+      "W: Some index files failed to download. They have been ignored, or old ones used instead.",
+    ].join("\n");
+    expect(aptUpdateFailures(out)).toHaveLength(2);
+    expect(
+      aptUpdateFailures("Hit:1 http://deb.debian.org/debian bookworm InRelease\nReading package lists...\n"),
+    ).toEqual([]);
   });
 });
