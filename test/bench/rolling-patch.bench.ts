@@ -8,7 +8,6 @@
  * (rebootSeconds) + migration back (as evacuation). Polling, SSH and HA rounds make the real makespan
  * longer; the goal is a ratio of at most 1.10.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type FleetInput } from "../../src/sim/index.js";
 import { readState } from "../../controller/cli/commands/status.js";
 import type { CycleReport } from "../../controller/reports/cycle-report.js";
+import { spawnController } from "../support/controller-process.js";
 import { simDesiredState } from "../support/sim-desired.js";
 import type { BenchReport } from "./support/report.js";
 
@@ -24,7 +24,6 @@ const GUESTS_PER_NODE = 8;
 const SCALE = 100;
 const TIMING = { rebootSeconds: 90, aptPackageSeconds: 2, migrationMiBps: 1000, haRoundSeconds: 10 };
 const PARALLEL = 2;
-const ROOT = join(import.meta.dirname, "..", "..");
 
 function fleet(): FleetInput {
   const nodes = Array.from({ length: NODES }, (_, i) => ({
@@ -99,26 +98,12 @@ spec:
 `,
     );
     const state = mkdtempSync(join(tmpdir(), "refit-bench-state-"));
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, "bin", "refit.js"),
-        "run",
-        "--once",
-        "--desired",
-        desired,
-        "--state",
-        state,
-        "--kill-switch",
-        join(state, "STOP"),
-        "--time-scale",
-        String(SCALE),
-        "--clock-origin",
-        `${clock.start},${clock.realStart}`,
-        "--timing",
-        JSON.stringify({ pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 }),
-      ],
-      { stdio: "ignore", env: { ...process.env, REFIT_LOG_LEVEL: "warn" } },
+    const child = spawnController(
+      desired,
+      state,
+      clock,
+      { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 },
+      "ignore",
     );
     let last: { cpuS: number; peakKiB: number } | undefined;
     const poll = setInterval(() => {

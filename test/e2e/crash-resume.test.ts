@@ -4,7 +4,7 @@
  * end state is the same: every node with updates rebooted exactly once, no guest migrated twice, no
  * step lost, every guest back home.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,12 +13,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { readState } from "../../controller/cli/commands/status.js";
+import { spawnController } from "../support/controller-process.js";
 import { ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");
 const SCALE = 60;
-const TIMING = JSON.stringify({ pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 });
+const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
 const PHASES = [
   "Preflight",
   "Upgrading",
@@ -34,27 +34,7 @@ const RUNS = Number(process.env.REFIT_CRASH_RUNS ?? 20);
 const covered = new Map<string, number>();
 
 function startController(desired: string, state: string, clock: ScaledClock): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      join(ROOT, "bin", "refit.js"),
-      "run",
-      "--once",
-      "--desired",
-      desired,
-      "--state",
-      state,
-      "--kill-switch",
-      join(state, "STOP"),
-      "--time-scale",
-      String(SCALE),
-      "--clock-origin",
-      `${clock.start},${clock.realStart}`,
-      "--timing",
-      TIMING,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, REFIT_LOG_LEVEL: "warn" } },
-  );
+  return spawnController(desired, state, clock, TIMING);
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

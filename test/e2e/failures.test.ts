@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliIo, recordingLogger } from "../support/recording.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle, type SimHistory } from "../../src/sim/index.js";
@@ -33,30 +34,6 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
-
-/** A logger that keeps warnings and errors, to explain a failing assertion; the rest is dropped. */
-function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const keep =
-    (level: string) =>
-    (a: Record<string, unknown> | string, msg?: string): void => {
-      lines.push(`${level} ${typeof a === "string" ? a : `${msg ?? ""} ${JSON.stringify(a)}`}`);
-    };
-  const log: Logger & { lines: string[] } = {
-    lines,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: keep("warn"),
-    error: keep("error"),
-    child: () => log,
-  };
-  return log;
-}
-
-function cliIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
 
 function plan(extraSpec = ""): string {
   return `apiVersion: refit.dev/v1alpha1
