@@ -5,7 +5,7 @@ import { parseDuration } from "../../src/api/primitives.js";
 import { ANNOTATION_REQUESTED_AT, GROUP_VERSION, LABEL_PLAN } from "../../src/api/version.js";
 import { afterGate, scheduleGate } from "../../src/schedule/index.js";
 import { isoAt, type Deps } from "../context.js";
-import { TERMINAL_PHASES } from "../host-patch/flow.js";
+import { DISRUPTIVE_PHASES, TERMINAL_PHASES } from "../host-patch/flow.js";
 import { planSchedule } from "../plan-scheduling.js";
 import { writeCycleReport } from "../reports/cycle-report.js";
 import { setReady, setReconciling, setStalled } from "../runtime/conditions.js";
@@ -126,13 +126,7 @@ export class HostPatchPlanReconciler implements Reconciler {
       if (
         done ||
         (failed.length > 0 &&
-          mine.every(
-            (c) =>
-              c.status?.phase === undefined ||
-              !["Upgrading", "Evacuating", "Rebooting", "AwaitingReturn", "Verifying", "Restoring"].includes(
-                c.status.phase,
-              ),
-          ))
+          mine.every((c) => c.status?.phase === undefined || !DISRUPTIVE_PHASES.includes(c.status.phase)))
       ) {
         return this.finishCycle(plan, cluster, mine, save, failed.length > 0);
       }

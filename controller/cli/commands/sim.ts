@@ -1,28 +1,7 @@
 import type { Command } from "commander";
-import { startSimulator, type SimHandle } from "../../../src/sim/index.js";
+import { runSimulatorCli } from "../../../src/sim/cli.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
-
-/** What a person needs to log into the simulated nodes. */
-export function describeSimulator(sim: SimHandle): string[] {
-  const lines = ["Refit simulator is running. SSH endpoints:"];
-  for (const h of sim.hosts) {
-    lines.push(
-      `  ${h.name.padEnd(10)} ${h.kind.padEnd(6)} ${h.address}:${h.port}${h.vmid !== undefined ? `  (VM ${h.vmid})` : ""}`,
-    );
-  }
-  lines.push(`known_hosts: ${sim.knownHostsPath}`);
-  if (sim.clientKeyPath) lines.push(`client key:  ${sim.clientKeyPath}`);
-  const first = sim.nodes[0];
-  if (first && sim.clientKeyPath) {
-    lines.push("Try:");
-    lines.push(
-      `  ssh -i ${sim.clientKeyPath} -o UserKnownHostsFile=${sim.knownHostsPath} -p ${first.port} root@${first.address} pvesh get /cluster/resources --output-format json`,
-    );
-  }
-  lines.push("Press Ctrl-C to stop.");
-  return lines;
-}
 
 export function registerSim(program: Command, io: Io, setExit: (code: number) => void): void {
   program
@@ -42,25 +21,19 @@ export function registerSim(program: Command, io: Io, setExit: (code: number) =>
         setExit(EXIT.invalid);
         return;
       }
-      let sim: SimHandle;
       try {
-        sim = await startSimulator({
+        await runSimulatorCli({
           fleet: opts.fleet,
           timeScale: scale,
           ...(opts.state ? { stateDir: opts.state } : {}),
           ...(opts.basePort ? { basePort: Number(opts.basePort) } : {}),
+          out: (text) => io.out(text.trimEnd()),
         });
       } catch (err) {
         io.err(`refit sim: ${err instanceof Error ? err.message : String(err)}`);
         setExit(EXIT.invalid);
         return;
       }
-      for (const line of describeSimulator(sim)) io.out(line);
-      await new Promise<void>((done) => {
-        process.once("SIGINT", done);
-        process.once("SIGTERM", done);
-      });
-      await sim.stop();
       setExit(EXIT.ok);
     });
 }
