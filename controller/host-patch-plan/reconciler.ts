@@ -5,7 +5,7 @@ import { parseDuration } from "../../src/api/primitives.js";
 import { ANNOTATION_REQUESTED_AT, GROUP_VERSION, LABEL_PLAN } from "../../src/api/version.js";
 import { afterGate, scheduleGate } from "../../src/schedule/index.js";
 import { isoAt, type Deps } from "../context.js";
-import { DISRUPTIVE_PHASES, TERMINAL_PHASES } from "../host-patch/flow.js";
+import { DISRUPTIVE_PHASES, TERMINAL_PHASES } from "../../src/api/host-patch.js";
 import { planSchedule } from "../plan-scheduling.js";
 import { writeCycleReport } from "../reports/cycle-report.js";
 import { setReady, setReconciling, setStalled } from "../runtime/conditions.js";

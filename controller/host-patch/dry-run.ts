@@ -19,7 +19,8 @@ import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { planEvacuation, type EvacNode, type Move } from "./evacuation-plan.js";
 import { upgradeJobArgv, REBOOT_ARGV } from "./flow.js";
 import { pveGates, type GateResult } from "./gates.js";
-import { guestsOn, observeClusterVia } from "./observe.js";
+import { observeClusterVia } from "../fleet/observe-cluster.js";
+import { guestsOn } from "./observe.js";
 import { rollingOrder } from "./reconciler.js";
 
 export interface NodePlan {

@@ -34,7 +34,8 @@ import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { setReady, setReconciling, setStalled } from "../runtime/conditions.js";
 import { planEvacuation, type EvacNode } from "./evacuation-plan.js";
 import { pveGates } from "./gates.js";
-import { guestsOn, observeClusterVia } from "./observe.js";
+import { observeClusterVia } from "../fleet/observe-cluster.js";
+import { guestsOn } from "./observe.js";
 
 type Status = NonNullable<HostPatch["status"]>;
 type Migration = NonNullable<Status["migrations"]>[number];
@@ -62,15 +63,6 @@ export interface Flow {
   patchedNodes: string[];
 }
 
-export const DISRUPTIVE_PHASES: readonly HostPatchPhase[] = [
-  "Upgrading",
-  "Evacuating",
-  "Rebooting",
-  "AwaitingReturn",
-  "Verifying",
-  "Restoring",
-];
-export const TERMINAL_PHASES: readonly HostPatchPhase[] = ["Succeeded", "Skipped", "Failed"];
 
 const PVE_SERVICES = ["pve-cluster", "pvedaemon", "pveproxy", "pvestatd", "corosync"];
 

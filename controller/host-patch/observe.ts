@@ -1,38 +1,6 @@
-import { RetryableError, errorMessage } from "../../src/errors.js";
-import {
-  observeCluster,
-  PveReader,
-  storageIndex,
-  type ClusterObservation,
-  type ClusterResources,
-} from "../../src/pve/index.js";
+import { PveReader, storageIndex, type ClusterResources } from "../../src/pve/index.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
 import type { EvacGuest } from "./evacuation-plan.js";
-
-/**
- * The cluster as seen from the first node that answers, preferring nodes other than `avoid` (the one
- * being patched may be rebooting). Throws a RetryableError when no node answers.
- */
-export async function observeClusterVia(
-  access: ClusterAccess,
-  avoid?: string,
-): Promise<{ via: string; obs: ClusterObservation }> {
-  const order = [...access.nodes.filter((n) => n !== avoid), ...access.nodes.filter((n) => n === avoid)];
-  const failures: string[] = [];
-  for (const node of order) {
-    try {
-      const obs = await observeCluster(access.node(node));
-      if (obs.status.ok) return { via: node, obs };
-      failures.push(`${node}: ${obs.status.message}`);
-    } catch (err) {
-      failures.push(`${node}: ${errorMessage(err)}`);
-    }
-  }
-  throw new RetryableError(
-    "ClusterUnreachable",
-    `no node of ProxmoxCluster/${access.cluster.metadata.name} answered: ${failures.join("; ")}`,
-  );
-}
 
 /** The guests on `node` with what the evacuation planner needs, from resources plus each guest's config. */
 export async function guestsOn(

@@ -5,7 +5,8 @@ import { haltState } from "../runtime/kill-switch.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";
 import { KeyedLock } from "../keyed-lock.js";
-import { DISRUPTIVE_PHASES, step, TERMINAL_PHASES, type Flow } from "./flow.js";
+import { DISRUPTIVE_PHASES, TERMINAL_PHASES } from "../../src/api/host-patch.js";
+import { step, type Flow } from "./flow.js";
 
 /** Rolling order inside a plan: by node name, the controller's own node last. */
 export function rollingOrder(hosts: readonly string[], selfNode: string | undefined): string[] {

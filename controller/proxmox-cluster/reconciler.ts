@@ -3,7 +3,7 @@ import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
 import { errorMessage } from "../../src/errors.js";
 import { observeNode } from "../../src/pve/index.js";
 import { isoAt, type Deps } from "../context.js";
-import { observeClusterVia } from "../host-patch/observe.js";
+import { observeClusterVia } from "../fleet/observe-cluster.js";
 import { setReady } from "../runtime/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";

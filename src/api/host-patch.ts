@@ -86,3 +86,24 @@ export const hostPatchStatus = z.strictObject({
 
 export const hostPatch = kindSchema("HostPatch", hostPatchSpec, hostPatchStatus);
 export type HostPatch = z.infer<typeof hostPatch>;
+
+/** Phases in which the host is out of normal service (counted against the cluster's maxUnavailable). */
+export const DISRUPTIVE_PHASES: readonly HostPatchPhase[] = [
+  "Upgrading",
+  "Evacuating",
+  "Rebooting",
+  "AwaitingReturn",
+  "Verifying",
+  "Restoring",
+];
+
+/** Phases a HostPatch does not leave within its cycle. */
+export const TERMINAL_PHASES: readonly HostPatchPhase[] = ["Succeeded", "Skipped", "Failed"];
+
+export function isDisruptive(phase: HostPatchPhase | undefined): boolean {
+  return phase !== undefined && DISRUPTIVE_PHASES.includes(phase);
+}
+
+export function isTerminal(phase: HostPatchPhase | undefined): boolean {
+  return phase !== undefined && TERMINAL_PHASES.includes(phase);
+}
