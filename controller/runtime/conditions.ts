@@ -164,3 +164,28 @@ export function conditionProblems(status: StatusWithConditions | undefined): str
     problems.push("status.observedGeneration is missing");
   return problems;
 }
+
+/** The whole kstatus picture of an object at once: Ready, and Reconciling / Stalled when true. */
+export interface ConditionSummary {
+  ready: ConditionInput;
+  reconciling?: Omit<ConditionInput, "status">;
+  stalled?: Omit<ConditionInput, "status">;
+}
+
+/**
+ * Writes Ready and sets or removes Reconciling and Stalled from one summary, so an applier derives
+ * all three in one place and a condition from an earlier step is never left behind.
+ */
+export function applyConditions(
+  status: StatusWithConditions,
+  summary: ConditionSummary,
+  generation: number,
+  now: number,
+): StatusWithConditions {
+  setReady(status, summary.ready, generation, now);
+  if (summary.reconciling) setReconciling(status, summary.reconciling, generation, now);
+  else clearReconciling(status);
+  if (summary.stalled) setStalled(status, summary.stalled, generation, now);
+  else clearStalled(status);
+  return status;
+}
