@@ -11,7 +11,7 @@ import { ProxmoxClusterReconciler } from "./proxmox-cluster/reconciler.js";
 import { History } from "./reports/history.js";
 import { FileStore } from "./runtime/file-store.js";
 import { KillSwitch } from "./runtime/kill-switch.js";
-import type { Logger } from "./runtime/log-types.js";
+import type { Logger } from "../src/log/logger.js";
 import { Manager } from "./runtime/manager.js";
 
 export interface ControllerOptions {

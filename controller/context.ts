@@ -4,7 +4,7 @@ import type { MutexTable } from "../src/schedule/index.js";
 import type { Fleet } from "./fleet/cluster-access.js";
 import type { History } from "./reports/history.js";
 import type { KillSwitch } from "./runtime/kill-switch.js";
-import type { Logger } from "./runtime/log-types.js";
+import type { Logger } from "../src/log/logger.js";
 import type { ObjectStore } from "./runtime/store.js";
 
 /** What a plan tells its notification channels. */

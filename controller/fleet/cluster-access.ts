@@ -11,7 +11,7 @@ import {
   type HostExec,
   type SshTarget,
 } from "../../src/ssh/index.js";
-import type { SshLogger } from "../../src/ssh/logger.js";
+import type { Logger } from "../../src/log/logger.js";
 
 /** Turns a secret reference into bytes read on every connect (so a rotated key needs no restart). */
 export function byteSourceFor(secret: SecretSource, what: string, baseDir: string): ByteSource {
@@ -25,7 +25,7 @@ export function byteSourceFor(secret: SecretSource, what: string, baseDir: strin
 }
 
 export interface FleetOptions {
-  logger?: SshLogger;
+  logger?: Logger;
   /** Relative secret file paths are read from here (the desired-state directory). */
   baseDir: string;
   /** The clock of SSH timeouts; default the system clock. */

@@ -10,12 +10,13 @@ export class MaintenanceWindowReconciler implements Reconciler {
 
   constructor(private readonly deps: Deps) {}
 
-  async reconcile(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+  async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
     const w = await this.deps.store.get("MaintenanceWindow", key.namespace, key.name);
     if (!w) return;
     const now = this.deps.clock.now();
     const state = windowState({ name: w.metadata.name, ...w.spec }, now);
     const s = (w.status ??= {});
+    const changed = s.open !== state.open;
     s.open = state.open;
     s.nextOpen = new Date(state.nextOpen).toISOString();
     s.nextClose = new Date(state.nextClose).toISOString();
@@ -31,6 +32,11 @@ export class MaintenanceWindowReconciler implements Reconciler {
       now,
     );
     await this.deps.store.updateStatus(w);
+    // Opening and closing are news; a re-check that changed nothing is detail.
+    ctx.log[changed ? "info" : "debug"](
+      { window: w.metadata.name, open: state.open, nextOpen: s.nextOpen, nextClose: s.nextClose },
+      state.open ? "maintenance window open" : "maintenance window closed",
+    );
     const next = Math.min(state.open ? state.nextClose : state.nextOpen) - now;
     return { requeueAfter: Math.max(1000, Math.min(next, 3_600_000)) };
   }

@@ -3,7 +3,7 @@ import type { Clock } from "../../src/clock.js";
 import { channelStatusAfter, notify, type ChannelTarget } from "../../src/notify/dispatcher.js";
 import { secretResolver } from "../../src/secrets/index.js";
 import type { Notifier, PlanNotice } from "../context.js";
-import type { Logger } from "../runtime/log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 import type { ObjectStore } from "../runtime/store.js";
 
 /**

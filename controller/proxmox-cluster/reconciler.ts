@@ -4,7 +4,7 @@ import { errorMessage } from "../../src/errors.js";
 import { observeNode } from "../../src/pve/index.js";
 import { isoAt, type Deps } from "../context.js";
 import { observeClusterVia } from "../fleet/observe-cluster.js";
-import { setReady } from "../runtime/conditions.js";
+import { getCondition, READY, setReady } from "../runtime/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";
 
@@ -20,10 +20,11 @@ export class ProxmoxClusterReconciler implements Reconciler {
 
   constructor(private readonly deps: Deps) {}
 
-  async reconcile(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+  async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
     const { store, clock } = this.deps;
     const cluster = await store.get("ProxmoxCluster", key.namespace, key.name);
     if (!cluster) return;
+    const log = ctx.log.child({ cluster: cluster.metadata.name });
     const access = this.deps.fleet.for(cluster);
     const interval = parseDuration(cluster.spec.observeInterval);
     const s = (cluster.status ??= {});
@@ -33,6 +34,9 @@ export class ProxmoxClusterReconciler implements Reconciler {
     try {
       clusterObs = (await observeClusterVia(access)).obs;
     } catch (err) {
+      // A stop is not an unreachable cluster: leave the status as it was.
+      ctx.signal.throwIfAborted();
+      log.warn({ reason: "Unreachable", err: errorMessage(err) }, "cluster not observed: no node answered");
       setReady(s, { status: "False", reason: "Unreachable", message: errorMessage(err) }, gen, now);
       s.observedGeneration = gen;
       await store.updateStatus(cluster);
@@ -44,7 +48,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
     const nodes: ObservedNode[] = await Promise.all(
       access.nodes.map(async (name): Promise<ObservedNode> => {
         try {
-          const o = await observeNode(access.node(name), name, { pendingUpdates: true });
+          const o = await observeNode(access.node(name), name, { pendingUpdates: true, signal: ctx.signal });
           return {
             name,
             online: online.get(name) ?? true,
@@ -62,10 +66,13 @@ export class ProxmoxClusterReconciler implements Reconciler {
             observedAt: isoAt(clock),
           };
         } catch (err) {
+          if (!ctx.signal.aborted) log.warn({ node: name, err: errorMessage(err) }, "node not observed");
           return { name, online: false, error: errorMessage(err), observedAt: isoAt(clock) };
         }
       }),
     );
+    // Nodes cut off by a stop were not seen offline: write nothing.
+    ctx.signal.throwIfAborted();
     s.nodes = nodes;
     if (clusterObs.quorum.ok) {
       const q = clusterObs.quorum.value;
@@ -109,6 +116,19 @@ export class ProxmoxClusterReconciler implements Reconciler {
     );
     s.observedGeneration = gen;
     await store.updateStatus(cluster);
+    const ready = getCondition(s, READY);
+    log.info(
+      {
+        nodes: nodes.length,
+        unreachable: unreachable.map((n) => n.name),
+        withPendingUpdates: nodes.filter((n) => (n.pendingUpdates ?? 0) > 0).map((n) => n.name),
+        rebootRequired: nodes.filter((n) => n.rebootRequired === true).map((n) => n.name),
+        quorate,
+        ready: ready?.status,
+        reason: ready?.reason,
+      },
+      "cluster observed",
+    );
     return { requeueAfter: interval };
   }
 }

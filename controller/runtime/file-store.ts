@@ -39,7 +39,7 @@ import { contentHash, sameJson } from "./canonical.js";
 import { getCondition, READY, setReady } from "./conditions.js";
 import { planSync } from "./desired-sync.js";
 import { DEFAULT_GIT_TIMEOUT_MS, gitDir, gitRevision } from "./git-revision.js";
-import type { Logger } from "./log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 import { StateLock } from "./state-lock.js";
 import {
   AlreadyExistsError,

@@ -8,7 +8,7 @@
 import type { Clock } from "../../src/clock.js";
 import { errorMessage, RefitError, TerminalError } from "../../src/errors.js";
 import { isKindName, type KindName, type RefitObject } from "../../src/api/kinds.js";
-import type { Logger } from "./log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 import { WorkQueue, type WorkQueueOptions } from "./queue.js";
 import { keyOf, keyString, type ObjectKey, type ObjectStore, type WatchEvent } from "./store.js";
 

@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/clock.js";
 import { TerminalError } from "../../src/errors.js";
-import type { Logger } from "./log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 
 export const LOCK_FILE = "refit.lock";
 

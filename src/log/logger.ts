@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { pino, type DestinationStream, type LoggerOptions } from "pino";
 
 /**
  * Fields that may hold secrets, wherever they appear in a log object. Secret values are read from
@@ -25,7 +25,25 @@ export const REDACTED_PATHS = [
   "*.headers.*",
 ];
 
-export type { Logger };
+/** The structured fields of one log line (cluster, node, vmid, plan, phase, err, …). */
+export type LogFields = Record<string, unknown>;
+
+/** One level of a logger: fields first, then the human message, as pino takes them. */
+export type LogFn = (fields: LogFields, msg?: string) => void;
+
+/**
+ * The one logger type of Refit. Structural and pino-compatible: a pino logger (what createLogger
+ * returns) is one, and so is a test's recorder. Code takes a Logger as a parameter instead of
+ * creating one, so the CLI decides level, redaction and destination; `child` adds bindings (kind,
+ * name, cluster, node, …) that every line of the child carries.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: LogFields): Logger;
+}
 
 export interface LoggerConfig {
   level?: string;
@@ -55,5 +73,13 @@ export function createLogger(config: LoggerConfig = {}): Logger {
   return config.destination ? pino(options, config.destination) : pino(options);
 }
 
+const drop: LogFn = () => undefined;
+
 /** A logger that drops everything, for code paths that take an optional logger. */
-export const silentLogger: Logger = pino({ level: "silent" });
+export const silentLogger: Logger = {
+  debug: drop,
+  info: drop,
+  warn: drop,
+  error: drop,
+  child: () => silentLogger,
+};

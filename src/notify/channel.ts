@@ -1,5 +1,6 @@
 import type { NotificationChannelSpec, NotificationChannelType } from "../api/notification-channel.js";
 import type { Clock } from "../clock.js";
+import type { Logger } from "../log/logger.js";
 import type { SecretResolver } from "../secrets/resolve.js";
 import type { NotificationEvent } from "./event.js";
 
@@ -7,12 +8,6 @@ export type ChannelType = NotificationChannelType;
 
 /** The validated spec (defaults applied) of one channel type. */
 export type ChannelSpec<T extends ChannelType> = Extract<NotificationChannelSpec, { type: T }>;
-
-/** The slice of a logger deliveries use: pino's Logger and the controller runtime's both fit. */
-export interface DeliveryLog {
-  warn(fields: Record<string, unknown>, msg: string): void;
-  error(fields: Record<string, unknown>, msg: string): void;
-}
 
 /** What every delivery is given. */
 export interface DeliveryContext {
@@ -26,7 +21,7 @@ export interface DeliveryContext {
   /** Default: the global fetch. */
   fetch?: typeof fetch;
   /** One line per failed attempt; no URL or header value ever reaches it. */
-  log?: DeliveryLog;
+  log?: Logger;
 }
 
 /** A delivery that succeeded. A failed one rejects with a RefitError carrying `attempts` in its context. */

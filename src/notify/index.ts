@@ -2,7 +2,6 @@ export type {
   ChannelSpec,
   ChannelType,
   DeliveryContext,
-  DeliveryLog,
   DeliveryResult,
   NotificationChannelPlugin,
 } from "./channel.js";

@@ -9,7 +9,6 @@ export type { Identity } from "./identity.js";
 export { identityFromFile } from "./identity.js";
 export type { ByteSource } from "./sources.js";
 export { bytesSource, envSource, fileSource } from "./sources.js";
-export type { SshLogger } from "./logger.js";
 export { sha256Fingerprint, formatKey } from "./fingerprint.js";
 export type { JobState, JobStatus, JobStatusOptions, StartJobOptions } from "./jobs.js";
 export { jobStatus, startJob, validateJobId } from "./jobs.js";

@@ -4,8 +4,7 @@ import { RetryableError, TerminalError } from "../errors.js";
 import { ChannelLimiter } from "./channel-limiter.js";
 import { connect } from "./connect.js";
 import { SshConnection } from "./connection.js";
-import type { SshLogger } from "./logger.js";
-import { silentLogger } from "./logger.js";
+import { silentLogger, type Logger } from "../log/logger.js";
 import { quoteArgv } from "./quote.js";
 import { SshReason } from "./reasons.js";
 import type { SshTarget } from "./target.js";
@@ -14,7 +13,7 @@ import type { ExecOptions, ExecResult, HostExec } from "./types.js";
 
 export interface SshPoolOptions {
   clock?: Clock;
-  logger?: SshLogger;
+  logger?: Logger;
   /** TCP connect + handshake + authentication, on the injected clock. Default 15 s. */
   connectTimeoutMs?: number;
   /** Used when a caller passes no timeoutMs: every remote command has one. Default 60 s. */
@@ -66,7 +65,7 @@ const DEFAULTS = {
   stuckGraceMs: 10_000,
 };
 
-type Settings = typeof DEFAULTS & { clock: Clock; logger: SshLogger };
+type Settings = typeof DEFAULTS & { clock: Clock; logger: Logger };
 
 class HostEntry implements HostExec {
   readonly limiter: ChannelLimiter;

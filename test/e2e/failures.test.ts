@@ -14,7 +14,7 @@ import { startSimulator, type SimHandle, type SimHistory } from "../../src/sim/i
 import { Controller } from "../../controller/app.js";
 import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/cli/commands/status.js";
-import type { Logger } from "../../controller/runtime/log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 import { simDesiredState } from "../support/sim-desired.js";
 
 const FLEETS = join(import.meta.dirname, "fleets");

@@ -14,7 +14,7 @@ import { startSimulator, type SimHandle, type SimHistory } from "../../src/sim/i
 import { Controller } from "../../controller/app.js";
 import { onceOutcome, runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/cli/commands/status.js";
-import type { Logger } from "../../controller/runtime/log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "scheduling.yaml");
 /** Controller timing in sim ms: short, so a scaled clock of 50 turns each case into seconds. */

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { RefitObjectOf } from "../../src/api/kinds.js";
-import type { Logger } from "../../controller/runtime/log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 import type { ObjectStore, WatchEvent } from "../../controller/runtime/store.js";
 
 const run = promisify(execFile);

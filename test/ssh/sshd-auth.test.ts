@@ -8,7 +8,7 @@ import { TerminalError } from "../../src/errors.js";
 import type { Identity } from "../../src/ssh/identity.js";
 import { identityFromFile } from "../../src/ssh/identity.js";
 import { SshPool } from "../../src/ssh/pool.js";
-import type { SshLogger } from "../../src/ssh/logger.js";
+import type { Logger } from "../../src/log/logger.js";
 import { SshReason } from "../../src/ssh/reasons.js";
 import type { TestKey } from "../support/keys.js";
 import { generateKey, keygenFingerprint, tempDir } from "../support/keys.js";
@@ -177,7 +177,7 @@ describe("logging", () => {
         done();
       },
     });
-    const logger: SshLogger = pino({ level: "debug" }, sink);
+    const logger: Logger = pino({ level: "debug" }, sink);
     process.env[ENV_NAME] = PASSPHRASE;
     const pool = new SshPool({ logger });
     try {

@@ -1,4 +1,4 @@
-import type { Logger } from "../../controller/runtime/log-types.js";
+import type { Logger } from "../../src/log/logger.js";
 
 /** A logger that keeps warnings and errors, to explain a failing assertion; the rest is dropped. */
 export function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
