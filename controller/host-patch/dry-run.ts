@@ -1,27 +1,35 @@
 /**
- * `refit plan`: what `refit run` would do, from read-only observation. Nothing here changes a host:
- * it observes (batched reads, guest configs) and decides with the same functions the flow uses.
+ * `refit plan`: the flow's own decisions without the applier, over a read-only observation. Nothing
+ * here changes a host; the gates, the reboot decision, the evacuation plan and every command come
+ * from the functions `refit run` uses, so the dry run cannot disagree with the run.
  */
+import type { HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlan } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
-import { parseDuration } from "../../src/api/primitives.js";
 import { errorMessage } from "../../src/errors.js";
-import {
-  haMigrateArgv,
-  kernelUpdatePending,
-  observeNode,
-  pctMigrateArgv,
-  qmMigrateArgv,
-} from "../../src/pve/index.js";
-import { quoteArgv } from "../../src/ssh/index.js";
-import { startJobArgv } from "../../src/ssh/jobs.js";
+import { observeNode, type ClusterObservation } from "../../src/pve/index.js";
+import { DEFAULT_TIMING } from "../context.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
-import { planEvacuation, type EvacNode, type Move } from "./evacuation-plan.js";
-import { upgradeJobArgv, REBOOT_ARGV } from "./flow.js";
-import { pveGates, type GateResult } from "./gates.js";
 import { observeClusterVia } from "../fleet/observe-cluster.js";
+import {
+  commandLine,
+  jobId,
+  maintenanceCommand,
+  migrationCommand,
+  rebootCommand,
+  shutdownCommand,
+  startGuestCommand,
+  type RemoteCommand,
+} from "./commands.js";
+import type { EvacPlan, Move } from "./evacuation-plan.js";
+import type { GateResult } from "./gates.js";
 import { guestsOn } from "./observe.js";
-import { rollingOrder } from "./reconciler.js";
+import type { Observation, PatchContext } from "./observation.js";
+import { evacuationPlan } from "./phases/evacuating.js";
+import { decidePreflight } from "./phases/preflight.js";
+import { rebootDecision } from "./reboot-decision.js";
+import type { Transition } from "./transition.js";
+import { rollingOrder } from "./turn.js";
 
 export interface NodePlan {
   node: string;
@@ -31,8 +39,10 @@ export interface NodePlan {
   pending: { name: string; from?: string; to: string }[];
   reboot: { needed: boolean; reasons: string[] };
   migrations: (Pick<Move, "vmid" | "type" | "to" | "mode"> & { name?: string })[];
+  viaHa: { vmid: number; reason: string }[];
+  shutdowns: { vmid: number; reason: string }[];
   stays: { vmid: number; reason: string }[];
-  /** The exact commands `run` would issue on this node, in order (job wrappers included). */
+  /** The exact commands `run` would issue, in order (job wrappers included). */
   commands: { on: string; command: string }[];
 }
 
@@ -44,8 +54,49 @@ export interface PlanPreview {
   notes: string[];
 }
 
-const jobLine = (id: string, argv: string[], timeoutMs: number): string =>
-  quoteArgv(startJobArgv(id, argv, Math.ceil(timeoutMs / 1000)));
+/** Job ids carry a hash of plan, node and cycle; the cycle is only known when run starts one. */
+const DRY_RUN_CYCLE = "dry-run";
+
+function dryRunContext(
+  plan: HostPatchPlan,
+  cluster: ProxmoxCluster,
+  host: string,
+  patched: string[],
+): PatchContext {
+  const hp: Pick<HostPatch, "spec" | "metadata"> = {
+    metadata: { name: `${plan.metadata.name}-${host}` },
+    spec: { planRef: { name: plan.metadata.name }, host, profile: plan.spec.profile, cycle: DRY_RUN_CYCLE },
+  };
+  return {
+    hp,
+    host,
+    planName: plan.metadata.name,
+    spec: plan.spec,
+    cluster,
+    status: { phase: "Preflight" },
+    now: Date.now(),
+    timing: DEFAULT_TIMING,
+    schedule: { windows: [], blackouts: [], force: "all" },
+    turn: { ok: true },
+    patchedNodes: patched,
+  };
+}
+
+function blank(node: string): NodePlan {
+  return {
+    node,
+    action: "skip",
+    why: "",
+    gates: [],
+    pending: [],
+    reboot: { needed: false, reasons: [] },
+    migrations: [],
+    viaHa: [],
+    shutdowns: [],
+    stays: [],
+    commands: [],
+  };
+}
 
 export async function previewHostPatchPlan(
   plan: HostPatchPlan,
@@ -54,154 +105,103 @@ export async function previewHostPatchPlan(
   hosts: string[],
   selfNode?: string,
 ): Promise<PlanPreview> {
-  const preview: PlanPreview = {
+  const { via, obs: clusterObs } = await observeClusterVia(access);
+  const patched: string[] = [];
+  const nodes: NodePlan[] = [];
+  for (const host of rollingOrder(hosts, selfNode)) {
+    const np = await previewNode(dryRunContext(plan, cluster, host, [...patched]), access, via, clusterObs);
+    nodes.push(np);
+    if (np.action === "patch") patched.push(host);
+  }
+  return {
     plan: plan.metadata.name,
     cluster: cluster.metadata.name,
     profile: plan.spec.profile,
-    nodes: [],
+    nodes,
     notes: ["package lists are as of each node's last `apt-get update` (a dry run does not refresh them)"],
   };
-  const { via, obs: clusterObs } = await observeClusterVia(access);
-  const patched: string[] = [];
-  for (const host of rollingOrder(hosts, selfNode)) {
-    const np: NodePlan = {
-      node: host,
-      action: "skip",
-      why: "",
-      gates: [],
-      pending: [],
-      reboot: { needed: false, reasons: [] },
-      migrations: [],
-      stays: [],
-      commands: [],
+}
+
+async function previewNode(
+  ctx: PatchContext,
+  access: ClusterAccess,
+  via: string,
+  cluster: ClusterObservation,
+): Promise<NodePlan> {
+  const np = blank(ctx.host);
+  const obs: Observation = { jobs: {}, cluster };
+  try {
+    obs.node = {
+      ok: true,
+      value: await observeNode(access.node(ctx.host), ctx.host, { pendingUpdates: true }),
     };
-    preview.nodes.push(np);
-    let o;
-    try {
-      o = await observeNode(access.node(host), host, { pendingUpdates: true });
-    } catch (err) {
-      np.action = "unobservable";
-      np.why = errorMessage(err);
-      continue;
-    }
-    np.gates = pveGates(host, plan.spec, o, clusterObs, {
-      requireQuorum: cluster.spec.safety.requireQuorum,
-      requireAllNodesOnline: cluster.spec.safety.requireAllNodesOnline,
-    });
-    if (!o.pendingUpdates?.ok) {
-      np.action = "unobservable";
-      np.why = `pending updates cannot be read: ${o.pendingUpdates?.message ?? "not observed"}`;
-      continue;
-    }
-    const apt = o.pendingUpdates.value;
-    np.pending = apt.changes.map((c) => ({
-      name: c.package,
-      ...(c.oldVersion ? { from: c.oldVersion } : {}),
-      to: c.newVersion,
-    }));
-    const policy = plan.spec.reboot.policy;
-    const reasons: string[] = [];
-    if (policy === "Always") reasons.push("reboot policy Always");
-    if (policy === "IfRequired") {
-      if (o.reboot.ok && o.reboot.value.needed) reasons.push(...o.reboot.value.reasons);
-      if (kernelUpdatePending(apt))
-        reasons.push(
-          `a new kernel package is pending (${apt.changes
-            .filter((c) => /kernel/.test(c.package))
-            .map((c) => `${c.package} ${c.newVersion}`)
-            .join(", ")})`,
-        );
-    }
-    np.reboot = {
-      needed: reasons.length > 0,
-      reasons: policy === "Never" ? ["reboot policy Never"] : reasons,
-    };
-    if (np.pending.length === 0 && !np.reboot.needed) {
-      np.why = "up to date: no pending updates and no reboot needed; it will not be drained";
-      continue;
-    }
-    const closed = np.gates.filter((g) => !g.passed);
-    if (closed.length > 0) {
-      np.action = "blocked";
-      np.why = `gates closed: ${closed.map((g) => `${g.name} (${g.message})`).join("; ")}`;
-      continue;
-    }
-    np.action = "patch";
-    np.why = `${np.pending.length} package(s) to upgrade${np.reboot.needed ? `; reboot: ${np.reboot.reasons.join("; ")}` : "; no reboot needed"}`;
-    // Job ids carry a hash of plan, node and cycle; the cycle is only known when run starts one.
-    const id = (step: string): string => `hp-cyclehash-${step}`;
-    if (np.pending.length > 0) {
-      np.commands.push({
-        on: host,
-        command: jobLine(id("upgrade"), upgradeJobArgv(plan), parseDuration(plan.spec.upgrade.timeout)),
-      });
-    }
-    if (np.reboot.needed && clusterObs.resources.ok) {
-      const ev = plan.spec.evacuation;
-      const guests = await guestsOn(access, via, clusterObs.resources.value, host);
-      const maintenance = clusterObs.haManager.ok ? clusterObs.haManager.value.nodeStatus : {};
-      const nodes: EvacNode[] = clusterObs.resources.value.nodes.map((n) => ({
-        name: n.node,
-        online: n.status === "online",
-        maintenance: maintenance[n.node] === "maintenance",
-        memTotalBytes: n.maxmem ?? 0,
-        memUsedBytes: n.mem ?? 0,
-        patched: patched.includes(n.node),
-      }));
-      const evac = planEvacuation(host, guests, nodes, {
-        mode: ev.mode,
-        headroomPercent: ev.memoryHeadroomPercent,
-        withLocalDisks: ev.withLocalDisks,
-        unmovable: ev.unmovable,
-      });
-      if (evac.blocked) {
-        np.action = "blocked";
-        np.why = evac.blocked.message;
-        np.commands = [];
-        continue;
-      }
-      np.migrations = evac.moves.map((m) => ({
-        vmid: m.vmid,
-        type: m.type,
-        to: m.to,
-        mode: m.mode,
-        ...(m.name ? { name: m.name } : {}),
-      }));
-      np.stays = evac.stays.map((x) => ({ vmid: x.vmid, reason: x.reason }));
-      const migrateArgv = (m: Move, from: string, to: string): string[] =>
-        m.mode === "ha"
-          ? haMigrateArgv(m.type, m.vmid, to)
-          : m.type === "qemu"
-            ? qmMigrateArgv(m.vmid, to, { online: true, withLocalDisks: m.withLocalDisks })
-            : pctMigrateArgv(m.vmid, to, {
-                restart: true,
-                timeoutSec: Math.ceil(parseDuration(ev.containerShutdownTimeout) / 1000),
-              });
-      for (const m of evac.moves) {
-        const argv = migrateArgv(m, host, m.to);
-        np.commands.push({
-          on: host,
-          command:
-            m.mode === "ha" ? quoteArgv(argv) : jobLine(id(`mig-${m.vmid}`), argv, parseDuration(ev.timeout)),
-        });
-      }
-      np.commands.push({ on: host, command: quoteArgv(REBOOT_ARGV) });
-      if (ev.migrateBack) {
-        for (const m of evac.moves) {
-          const argv = migrateArgv(m, m.to, host);
-          np.commands.push({
-            on: m.to,
-            command:
-              m.mode === "ha"
-                ? quoteArgv(argv)
-                : jobLine(id(`back-${m.vmid}`), argv, parseDuration(ev.timeout)),
-          });
-        }
-      }
-    }
-    patched.push(host);
+  } catch (err) {
+    return { ...np, action: "unobservable", why: errorMessage(err) };
   }
-  return preview;
+  const t = decidePreflight(ctx, obs);
+  np.gates = (t.kind !== "idle" && t.patch?.gates) || [];
+  np.pending = (t.kind !== "idle" && t.patch?.pendingPackages) || [];
+  const outcome = preflightOutcome(t);
+  if (outcome) return { ...np, ...outcome };
+  const apt = obs.node.value.pendingUpdates;
+  const changes = apt?.ok ? apt.value.changes : [];
+  const reboot = rebootDecision(ctx.spec.reboot.policy, obs.node.value.reboot, changes);
+  np.reboot = { needed: reboot.required, reasons: reboot.reasons };
+  np.action = "patch";
+  np.why = `${np.pending.length} package(s) to upgrade${reboot.required ? `; reboot: ${reboot.reasons.join("; ")}` : "; no reboot needed"}`;
+  const commands: RemoteCommand[] =
+    t.kind === "act" ? t.actions.flatMap((a) => (a.type === "run" ? [a.command] : [])) : [];
+  if (reboot.required && cluster.resources.ok) {
+    obs.guests = await guestsOn(access, via, cluster.resources.value, ctx.host);
+    const evac = evacuationPlan(ctx, obs);
+    if ("unreadable" in evac) return { ...np, action: "unobservable", why: evac.unreadable };
+    if (evac.blocked) return { ...np, action: "blocked", why: evac.blocked.message };
+    describeEvacuation(np, evac);
+    commands.push(...evacuationCommands(ctx, evac));
+  }
+  const hash = jobId(ctx.hp, "x").slice(3, 15);
+  np.commands = commands.map((c) => ({ on: c.on, command: commandLine(c).replaceAll(hash, "cyclehash") }));
+  return np;
+}
+
+/** Skip, block or "cannot tell" as Preflight decided it; undefined when the node is patched. */
+function preflightOutcome(t: Transition): Partial<NodePlan> | undefined {
+  if (t.kind === "goto" && t.phase === "Skipped")
+    return { action: "skip", why: `${t.message}; it will not be drained` };
+  if (t.kind === "goto" && t.phase === "Blocked") return { action: "blocked", why: t.message };
+  if (t.kind === "wait" || t.kind === "fail") return { action: "unobservable", why: t.message };
+  return undefined;
+}
+
+function describeEvacuation(np: NodePlan, evac: EvacPlan): void {
+  np.migrations = evac.moves.map((m) => ({
+    vmid: m.vmid,
+    type: m.type,
+    to: m.to,
+    mode: m.mode,
+    ...(m.name ? { name: m.name } : {}),
+  }));
+  np.viaHa = evac.viaHa.map((x) => ({ vmid: x.vmid, reason: x.reason }));
+  np.shutdowns = evac.shutdowns.map((x) => ({ vmid: x.vmid, reason: x.reason }));
+  np.stays = evac.stays.map((x) => ({ vmid: x.vmid, reason: x.reason }));
+}
+
+/** Off the node, the reboot, and back: in the order the flow issues them. */
+function evacuationCommands(ctx: PatchContext, evac: EvacPlan): RemoteCommand[] {
+  const ha = ctx.spec.evacuation.mode === "HAMaintenance";
+  const out = (m: Move) => ({ ...m, from: ctx.host });
+  const back = (m: Move) => ({ ...m, from: m.to, to: ctx.host });
+  return [
+    ...(ha ? [maintenanceCommand(ctx.host, true)] : []),
+    ...evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, out(m), false)),
+    ...evac.shutdowns.map((g) => shutdownCommand(ctx.hp, ctx.spec, g)),
+    rebootCommand(ctx.host),
+    ...(ha ? [maintenanceCommand(ctx.host, false)] : []),
+    ...(ctx.spec.evacuation.migrateBack
+      ? evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, back(m), true))
+      : []),
+    ...evac.shutdowns.map((g) => startGuestCommand(ctx.host, g)),
+  ];
 }
 
 /** The preview as text for a person. */
@@ -217,6 +217,9 @@ export function renderPreview(p: PlanPreview): string[] {
       lines.push(
         `    move ${m.type === "qemu" ? "VM" : "CT"} ${m.vmid}${m.name ? ` (${m.name})` : ""} -> ${m.to} [${m.mode}]`,
       );
+    for (const h of n.viaHa) lines.push(`    HA moves ${h.vmid}: ${h.reason}`);
+    for (const s of n.shutdowns)
+      lines.push(`    shut down ${s.vmid} (${s.reason}), started again after the return`);
     for (const s of n.stays) lines.push(`    stays ${s.vmid}: ${s.reason}`);
     n.commands.forEach((c, i) => lines.push(`    ${i + 1}. on ${c.on}: ${c.command}`));
   }

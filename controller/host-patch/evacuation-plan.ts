@@ -65,6 +65,8 @@ export interface EvacPlan {
   shutdowns: Stay[];
   /** Guests that stay: not running, templates, or unmovable with policy Skip. */
   stays: Stay[];
+  /** HA-managed guests that HA moves off the node itself (mode HAMaintenance). */
+  viaHa: Stay[];
   /** Set when the policy forbids going on; then nothing may move. */
   blocked?: { reason: "UnmovableGuest" | "InsufficientMemory"; message: string };
 }
@@ -102,9 +104,13 @@ export function planEvacuation(
   nodes: readonly EvacNode[],
   opts: EvacOptions,
 ): EvacPlan {
-  const plan: EvacPlan = { moves: [], shutdowns: [], stays: [] };
+  const plan: EvacPlan = { moves: [], shutdowns: [], stays: [], viaHa: [] };
   const active: EvacGuest[] = [];
   for (const g of guests) {
+    if (opts.mode === "HAMaintenance" && g.haManaged && !g.template && g.status !== "stopped") {
+      plan.viaHa.push({ vmid: g.vmid, type: g.type, name: g.name, reason: "HA moves it (node maintenance)" });
+      continue;
+    }
     if (g.template) plan.stays.push({ vmid: g.vmid, type: g.type, name: g.name, reason: "template" });
     else if (g.status !== "running" && g.status !== "paused") {
       plan.stays.push({ vmid: g.vmid, type: g.type, name: g.name, reason: `not running (${g.status})` });
@@ -180,6 +186,7 @@ export function planEvacuation(
         moves: [],
         shutdowns: [],
         stays: plan.stays,
+        viaHa: [],
         blocked: {
           reason: memoryOnly ? "InsufficientMemory" : "UnmovableGuest",
           message: `cannot evacuate ${source}: ${list}. Nothing was moved (evacuation.unmovable is Block)`,
@@ -224,4 +231,20 @@ function spread(
     m.to = to.name;
     return;
   }
+}
+
+/** The other nodes as targets, from the cluster's resources and the HA manager's node states. */
+export function evacuationTargets(
+  resources: { nodes: readonly { node: string; status?: string; maxmem?: number; mem?: number }[] },
+  haNodeStatus: Readonly<Record<string, string>>,
+  patched: readonly string[],
+): EvacNode[] {
+  return resources.nodes.map((n) => ({
+    name: n.node,
+    online: n.status === "online",
+    maintenance: haNodeStatus[n.node] === "maintenance",
+    memTotalBytes: n.maxmem ?? 0,
+    memUsedBytes: n.mem ?? 0,
+    patched: patched.includes(n.node),
+  }));
 }

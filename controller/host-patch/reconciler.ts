@@ -1,132 +1,112 @@
-import type { HostPatch } from "../../src/api/host-patch.js";
-import { isoAt, type Deps } from "../context.js";
+/**
+ * Reconciles one HostPatch: build the decision context from the store, read what the phase needs,
+ * decide, apply. HostPatches of one cluster reconcile one at a time, so two never take the last
+ * free slot of `maxUnavailable`.
+ */
+import { isTerminal, type HostPatch } from "../../src/api/host-patch.js";
+import type { HostPatchPlan } from "../../src/api/host-patch-plan.js";
+import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
+import { RefitError } from "../../src/errors.js";
+import type { Deps } from "../context.js";
+import { KeyedLock } from "../keyed-lock.js";
 import { planSchedule } from "../plan-scheduling.js";
 import { haltState } from "../runtime/kill-switch.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";
-import { KeyedLock } from "../keyed-lock.js";
-import { DISRUPTIVE_PHASES, TERMINAL_PHASES } from "../../src/api/host-patch.js";
-import { step, type Flow } from "./flow.js";
-
-/** Rolling order inside a plan: by node name, the controller's own node last. */
-export function rollingOrder(hosts: readonly string[], selfNode: string | undefined): string[] {
-  return [...hosts].sort((a, b) => (a === selfNode ? 1 : 0) - (b === selfNode ? 1 : 0) || a.localeCompare(b));
-}
+import { apply, type ApplyTarget } from "./apply.js";
+import { PHASES } from "./flow.js";
+import { emptyObservation, type Observation, type PatchContext } from "./observation.js";
+import { read } from "./read.js";
+import { fail, type Transition } from "./transition.js";
+import { patchedInCycle, turnOf } from "./turn.js";
 
 export class HostPatchReconciler implements Reconciler {
   readonly kind = "HostPatch" as const;
-  /** HostPatches of one cluster reconcile one at a time, so two never take the last free slot. */
   private readonly clusterLocks = new KeyedLock();
 
   constructor(private readonly deps: Deps) {}
 
-  async reconcile(_ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
-    const { store } = this.deps;
-    const first = await store.get("HostPatch", key.namespace, key.name);
+  async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+    const first = await this.deps.store.get("HostPatch", key.namespace, key.name);
     if (!first) return;
-    const clusterName = first.spec.clusterRef?.name ?? "";
-    return this.clusterLocks.run(`${key.namespace}/${clusterName}`, async () => {
-      const hp = await store.get("HostPatch", key.namespace, key.name);
-      if (!hp) return;
-      const plan = await store.get("HostPatchPlan", key.namespace, hp.spec.planRef.name);
-      const cluster = hp.spec.clusterRef
-        ? await store.get("ProxmoxCluster", key.namespace, hp.spec.clusterRef.name)
-        : undefined;
-      if (!plan || !cluster) return; // an orphan: its owner's deletion removes it
-      const generation = hp.metadata.generation ?? 1;
-      const phase = hp.status?.phase;
-      // A new cycle (spec.cycle changed) starts over once the last one has ended.
-      if (
-        (hp.status?.observedGeneration ?? 0) < generation &&
-        (phase === undefined || TERMINAL_PHASES.includes(phase) || phase === "Blocked")
-      ) {
-        hp.status = { ...(hp.status ?? {}), phase: "Pending", phaseSince: isoAt(this.deps.clock) };
-      }
-      const schedule = await planSchedule(store, plan, this.deps.clock.now());
-      const halt = await haltState(this.deps.killSwitch, plan, cluster);
-      const siblings = (await store.list("HostPatch", { namespace: key.namespace })).filter(
-        (x) => x.spec.clusterRef?.name === cluster.metadata.name,
-      );
-      const flow: Flow = {
-        deps: this.deps,
-        hp,
-        plan,
-        cluster,
-        access: this.deps.fleet.for(cluster),
-        windows: schedule.windows,
-        blackouts: schedule.blackouts,
-        force: schedule.force,
-        ...(halt.halted ? { halt: { reason: halt.reason, message: halt.message } } : {}),
-        mayStartDisruption: () =>
-          Promise.resolve(
-            this.turn(
-              hp,
-              siblings,
-              cluster.spec.safety.maxUnavailable,
-              this.deps.selfNode ?? cluster.spec.controllerNode,
-            ),
-          ),
-        patchedNodes: siblings
-          .filter(
-            (x) =>
-              x.spec.planRef.name === plan.metadata.name &&
-              x.spec.cycle === hp.spec.cycle &&
-              x.status?.phase === "Succeeded",
-          )
-          .map((x) => x.spec.host),
-      };
-      const result = await step(flow);
-      return result.requeueAfter !== undefined ? { requeueAfter: result.requeueAfter } : undefined;
-    });
+    return this.clusterLocks.run(`${key.namespace}/${first.spec.clusterRef?.name ?? ""}`, () =>
+      this.reconcileLocked(ctx, key),
+    );
   }
 
-  /** Whether `hp` may start disruptive work: its turn in the plan's order, and a free slot in the cluster. */
-  private turn(
-    hp: HostPatch,
-    siblings: HostPatch[],
-    maxUnavailable: number,
-    selfNode: string | undefined,
-  ): { ok: true } | { ok: false; message: string } {
-    const busy = siblings.filter(
-      (x) =>
-        x.metadata.name !== hp.metadata.name &&
-        x.status?.phase !== undefined &&
-        DISRUPTIVE_PHASES.includes(x.status.phase),
+  private async reconcileLocked(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+    const { store } = this.deps;
+    const hp = await store.get("HostPatch", key.namespace, key.name);
+    if (!hp) return;
+    const plan = await store.get("HostPatchPlan", key.namespace, hp.spec.planRef.name);
+    const cluster = hp.spec.clusterRef
+      ? await store.get("ProxmoxCluster", key.namespace, hp.spec.clusterRef.name)
+      : undefined;
+    if (!plan || !cluster) return; // an orphan: its owner's deletion removes it
+    startNewCycle(hp, this.deps.clock.now());
+    const pctx = await this.context(hp, plan, cluster);
+    const target: ApplyTarget = {
+      hp,
+      planName: plan.metadata.name,
+      namespace: key.namespace,
+      clusterName: cluster.metadata.name,
+      access: this.deps.fleet.for(cluster),
+      log: ctx.log.child({ cluster: cluster.metadata.name, node: hp.spec.host, plan: plan.metadata.name }),
+      deps: this.deps,
+    };
+    const after = await apply(target, await decide(target, pctx));
+    return after !== undefined ? { requeueAfter: after } : undefined;
+  }
+
+  private async context(hp: HostPatch, plan: HostPatchPlan, cluster: ProxmoxCluster): Promise<PatchContext> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const schedule = await planSchedule(store, plan, now);
+    const halt = await haltState(this.deps.killSwitch, plan, cluster);
+    const siblings = (await store.list("HostPatch", { namespace: hp.metadata.namespace ?? "" })).filter(
+      (x) => x.spec.clusterRef?.name === cluster.metadata.name,
     );
-    if (busy.length >= maxUnavailable) {
-      return {
-        ok: false,
-        message: `waiting: ${busy.map((x) => `${x.spec.host} (${x.status?.phase})`).join(", ")} ${busy.length === 1 ? "is" : "are"} out and the cluster allows ${maxUnavailable} at a time`,
-      };
-    }
-    const mine = siblings.filter(
-      (x) => x.spec.planRef.name === hp.spec.planRef.name && x.spec.cycle === hp.spec.cycle,
-    );
-    const failed = mine.find((x) => x.status?.phase === "Failed");
-    if (failed)
-      return {
-        ok: false,
-        message: `plan stalled: ${failed.spec.host} failed (${failed.status?.message ?? ""}); no further node is touched`,
-      };
-    const order = rollingOrder(
-      mine.map((x) => x.spec.host),
-      selfNode,
-    );
-    const before = order.slice(0, order.indexOf(hp.spec.host));
-    const waitingFor = mine.filter(
-      (x) =>
-        before.includes(x.spec.host) &&
-        !(
-          x.status?.phase !== undefined &&
-          (TERMINAL_PHASES.includes(x.status.phase) || x.status.phase === "Blocked")
-        ),
-    );
-    if (waitingFor.length > 0 && busy.length + waitingFor.length >= maxUnavailable) {
-      return {
-        ok: false,
-        message: `waiting for ${waitingFor.map((x) => x.spec.host).join(", ")} to finish first (rolling order)`,
-      };
-    }
-    return { ok: true };
+    const selfNode = this.deps.selfNode ?? cluster.spec.controllerNode;
+    return {
+      hp,
+      host: hp.spec.host,
+      planName: plan.metadata.name,
+      spec: plan.spec,
+      cluster,
+      status: hp.status ?? {},
+      now,
+      timing: this.deps.timing,
+      ...(halt.halted ? { halt: { reason: halt.reason, message: halt.message } } : {}),
+      schedule: { windows: schedule.windows, blackouts: schedule.blackouts, force: schedule.force },
+      turn: turnOf(hp, siblings, cluster.spec.safety.maxUnavailable, selfNode),
+      patchedNodes: patchedInCycle(hp, siblings),
+    };
+  }
+}
+
+/** A new cycle (spec.cycle changed) starts over once the last one has ended. */
+function startNewCycle(hp: HostPatch, now: number): void {
+  const generation = hp.metadata.generation ?? 1;
+  const phase = hp.status?.phase;
+  if (
+    (hp.status?.observedGeneration ?? 0) < generation &&
+    (phase === undefined || isTerminal(phase) || phase === "Blocked")
+  )
+    hp.status = { ...(hp.status ?? {}), phase: "Pending", phaseSince: new Date(now).toISOString() };
+}
+
+/** Reads what the phase needs (in at most two steps) and decides. A terminal error fails the host. */
+async function decide(target: ApplyTarget, ctx: PatchContext): Promise<Transition> {
+  const phase = PHASES[ctx.status.phase ?? "Pending"];
+  try {
+    let obs: Observation = await read(target.access, ctx.host, phase.needs(ctx), emptyObservation());
+    obs = await read(target.access, ctx.host, phase.needs(ctx, obs), obs);
+    return phase.decide(ctx, obs);
+  } catch (err) {
+    if (err instanceof RefitError && !err.retryable)
+      return fail(err.reason, err.message, {
+        notes: [{ step: ctx.status.phase ?? "Pending", outcome: "failed", message: err.message }],
+      });
+    throw err;
   }
 }

@@ -74,6 +74,9 @@ export const evacuationSpec = z.strictObject({
     .default(true)
     .describe("Live-migrate VMs with local disks (--with-local-disks)"),
   containerShutdownTimeout: duration.default("180s").describe("pct migrate --restart shutdown timeout"),
+  shutdownTimeout: duration
+    .default("180s")
+    .describe("Guests shut down for the reboot get this long, then are stopped (--forceStop 1)"),
   preferPatchedNodes: z.boolean().default(true),
   timeout: duration.default("30m"),
 });
@@ -164,6 +167,46 @@ export const planPhase = z.enum([
   "Suspended",
 ]);
 
+/**
+ * How a plan stands for someone waiting on it (`refit run --once`, a CI job, a dashboard): one fact,
+ * decided by the plan's reconciler, so nobody has to read condition reasons to know it.
+ */
+export const planOutcomeState = z
+  .enum([
+    "Converged",
+    "Progressing",
+    "Waiting",
+    "Failing",
+    "Stalled",
+    "Blocked",
+    "OutsideWindow",
+    "Suspended",
+    "Halted",
+    "NotHandled",
+  ])
+  .describe(
+    "Converged: the last cycle succeeded and the plan is not due again yet. " +
+      "Progressing: a cycle is running. " +
+      "Waiting: it waits its turn (after, mutex) and goes on by itself. " +
+      "Failing: a host failed; the steps in flight finish, then the plan is Stalled. " +
+      "Stalled: a host failed; nothing more happens until a person acts (refit.dev/requested-at or a spec edit). " +
+      "Blocked: it cannot start until a person acts elsewhere (its cluster is missing, a plan it runs after is stalled or missing). " +
+      "OutsideWindow: outside its maintenance windows or inside a blackout; it starts by itself when allowed. " +
+      "Suspended: spec.suspend on the plan or its cluster. " +
+      "Halted: the kill switch is present. " +
+      "NotHandled: this version of Refit does not act on the plan (profile pbs or debian).",
+  );
+export type PlanOutcomeState = z.infer<typeof planOutcomeState>;
+
+export const planOutcome = z
+  .strictObject({
+    state: planOutcomeState,
+    cycle: z.string().optional().describe("The cycle the state is about, when there is one"),
+    generation: z.number().int().min(0).describe("The spec generation the state was decided for"),
+    at: z.string().describe("When the plan came to this state (RFC 3339)"),
+  })
+  .describe("How this plan stands for someone waiting on it; read this instead of condition reasons");
+
 export const hostPatchPlanStatus = z.strictObject({
   ...baseStatusShape,
   phase: planPhase.optional(),
@@ -172,6 +215,15 @@ export const hostPatchPlanStatus = z.strictObject({
   failed: z.number().int().min(0).optional(),
   skipped: z.number().int().min(0).optional(),
   cycle: z.string().optional().describe("Id of the current or last cycle"),
+  cycleHosts: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      "The hosts of the current or last cycle, recorded in the same write that starts it. Each gets a " +
+        "HostPatch of that cycle; the cycle succeeds only when every one of them has ended, and ends " +
+        "stalled when one failed and no other is in the middle of a step",
+    ),
+  outcome: planOutcome.optional(),
   lastCycle: z
     .strictObject({
       startedAt: z.string(),

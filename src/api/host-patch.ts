@@ -62,6 +62,31 @@ export const stepIntent = z.strictObject({
   timeout: duration.optional(),
 });
 
+/** A guest shut down for the reboot: only guests that were running are recorded, and exactly those start again. */
+export const shutdownRecord = z.strictObject({
+  vmid,
+  type: z.enum(["qemu", "lxc"]),
+  state: z
+    .enum(["Planned", "ShuttingDown", "Stopped", "Starting", "Started", "Failed"])
+    .describe("Planned → ShuttingDown → Stopped before the reboot; Starting → Started after the return"),
+  reason: z.string().optional().describe("Why it is shut down rather than moved"),
+  forced: z.boolean().optional().describe("It ignored the shutdown and was stopped after the timeout"),
+  startedAt: z.string().optional(),
+  stoppedAt: z.string().optional(),
+  startedAgainAt: z.string().optional(),
+  message: z.string().optional(),
+});
+
+/** HA node maintenance that this patch asked for: recorded before the command, cleared by the world. */
+export const haMaintenanceRecord = z.strictObject({
+  requestedAt: z.string().describe("When `node-maintenance enable` was recorded (before it was sent)"),
+  cycle: z.string().describe("The plan cycle that enabled it"),
+  guests: z.array(vmid).describe("HA-managed guests that HA moves off the node"),
+  enteredAt: z.string().optional().describe("When the LRM reported maintenance and the HA guests had left"),
+  disableRequestedAt: z.string().optional().describe("When `node-maintenance disable` was recorded"),
+  leftAt: z.string().optional().describe("When the node read online in the HA manager again"),
+});
+
 export const hostPatchStatus = z.strictObject({
   ...baseStatusShape,
   phase: hostPatchPhase.optional(),
@@ -73,6 +98,11 @@ export const hostPatchStatus = z.strictObject({
   rebootDecision: z.strictObject({ required: z.boolean(), reasons: z.array(z.string()) }).optional(),
   migrations: z.array(migrationRecord).optional().describe("Migrations planned and done, in order"),
   migrationsToUndo: z.array(migrationRecord).optional(),
+  shutdowns: z
+    .array(shutdownRecord)
+    .optional()
+    .describe("Guests shut down for the reboot and started after it"),
+  haMaintenance: haMaintenanceRecord.optional(),
   bootIdBeforeReboot: z.string().optional(),
   bootIdAfterReboot: z.string().optional(),
   rebootIssuedAt: z.string().optional(),

@@ -164,8 +164,13 @@ export function isUpToDate(sim: AptSimulation): boolean {
 }
 
 /** A Proxmox kernel package is among the changes (pveupgrade's own "kernel updated" test). */
-export function kernelUpdatePending(sim: AptSimulation): boolean {
-  return sim.changes.some((c) => /^(?:pve|proxmox)-kernel/.test(c.package));
+export function kernelUpdatePending(sim: Pick<AptSimulation, "changes">): boolean {
+  return kernelChanges(sim).length > 0;
+}
+
+/** The pending changes that install a Proxmox kernel. */
+export function kernelChanges(sim: Pick<AptSimulation, "changes">): AptPackageChange[] {
+  return sim.changes.filter((c) => /^(?:pve|proxmox)-kernel/.test(c.package));
 }
 
 /** The lines in which `apt-get update` says an index could not be fetched (it exits 0 all the same). */

@@ -6,19 +6,21 @@ import { optNumber, optString, optional, optBool, parseJsonWith } from "./json.j
 export type PowerAction = "start" | "stop" | "shutdown" | "reboot";
 
 /**
- * `qm|pct start|stop|shutdown|reboot <vmid> [--timeout n]`. `qm reboot` is how a PBS VM is rebooted
+ * `qm|pct start|stop|shutdown|reboot <vmid> [--timeout n] [--forceStop 1]`. `qm reboot` is how a PBS VM is rebooted
  * from the hypervisor: a clean guest shutdown followed by a start.
  */
 export function guestPowerArgv(
   kind: GuestKind,
   action: PowerAction,
   vmid: number,
-  opts: { timeoutSec?: number } = {},
+  opts: { timeoutSec?: number; forceStop?: boolean } = {},
 ): string[] {
   const argv = [guestCli(kind), action, vmidArg(vmid)];
   // `start` takes --timeout too (VMs), but it means something else; only pass it where it is the wait.
   if (opts.timeoutSec !== undefined && action !== "start")
     argv.push("--timeout", positiveInt(opts.timeoutSec, "timeout"));
+  // Only `shutdown` has --forceStop: a guest that ignores the request is stopped after the timeout.
+  if (opts.forceStop && action === "shutdown") argv.push("--forceStop", "1");
   return argv;
 }
 

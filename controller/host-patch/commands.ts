@@ -1,0 +1,148 @@
+/**
+ * Every remote command the host patch flow issues, built in one place: the applier runs them and
+ * `refit plan` prints them, so the dry run shows exactly what the run will do.
+ */
+import { createHash } from "node:crypto";
+import type { HostPatch } from "../../src/api/host-patch.js";
+import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
+import { parseDuration } from "../../src/api/primitives.js";
+import {
+  APT_UPDATE_ARGV,
+  guestPowerArgv,
+  haMigrateArgv,
+  nodeMaintenanceArgv,
+  pctMigrateArgv,
+  qmMigrateArgv,
+} from "../../src/pve/index.js";
+import { quoteArgv } from "../../src/ssh/index.js";
+import { startJobArgv } from "../../src/ssh/jobs.js";
+
+type GuestType = "qemu" | "lxc";
+
+/** A command on one host: run directly with a timeout, or as a transient systemd unit (a job). */
+export interface RemoteCommand {
+  on: string;
+  argv: string[];
+  timeoutMs: number;
+  /** Long work runs as a job that survives the controller and the SSH connection. */
+  job?: { id: string };
+  /** The command takes the connection down with it (a reboot): no answer is expected. */
+  dropsConnection?: boolean;
+}
+
+/** A job id unique to this patch, cycle and step: `hp-<hash>-<step>`, valid for systemd-run. */
+export function jobId(hp: Pick<HostPatch, "spec">, step: string): string {
+  const hash = createHash("sha256")
+    .update(`${hp.spec.planRef.name}/${hp.spec.host}/${hp.spec.cycle}`)
+    .digest("hex")
+    .slice(0, 12);
+  return `hp-${hash}-${step}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 64);
+}
+
+export function migrationJobId(hp: Pick<HostPatch, "spec">, vmid: number, back: boolean): string {
+  return jobId(hp, `${back ? "back" : "mig"}-${vmid}`);
+}
+
+export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string {
+  return jobId(hp, `stop-${vmid}`);
+}
+
+/**
+ * One shell line of fixed, quoted steps joined with &&: nothing from desired state is pasted in raw.
+ * The job runs under `sh -c`, so the environment is set with a constant assignment prefix.
+ */
+export function upgradeJobArgv(spec: HostPatchPlanSpec): string[] {
+  const u = spec.upgrade;
+  const keep = u.dpkgOptions.flatMap((o) => ["-o", `Dpkg::Options::=${o}`]);
+  const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
+  const steps: string[] = [];
+  if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
+  steps.push(noninteractive(["apt-get", "-y", ...keep, u.mode]));
+  if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", "autoremove"]));
+  if (u.autoclean) steps.push(quoteArgv(["apt-get", "autoclean"]));
+  return ["sh", "-c", steps.join(" && ")];
+}
+
+export const REBOOT_ARGV = ["systemctl", "reboot"];
+const SHORT_MS = 60_000;
+
+export function upgradeCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+  return {
+    on: hp.spec.host,
+    argv: upgradeJobArgv(spec),
+    timeoutMs: parseDuration(spec.upgrade.timeout),
+    job: { id: jobId(hp, "upgrade") },
+  };
+}
+
+export interface MigrationLike {
+  vmid: number;
+  type: GuestType;
+  from: string;
+  to: string;
+  mode: "online" | "restart" | "ha" | "offline";
+  withLocalDisks?: boolean;
+}
+
+/** The one migrate command: HA guests through ha-manager, VMs live, containers restart-migrated. */
+export function migrationCommand(
+  hp: Pick<HostPatch, "spec">,
+  spec: HostPatchPlanSpec,
+  m: MigrationLike,
+  back: boolean,
+): RemoteCommand {
+  if (m.mode === "ha") return { on: m.from, argv: haMigrateArgv(m.type, m.vmid, m.to), timeoutMs: SHORT_MS };
+  const ev = spec.evacuation;
+  const argv =
+    m.type === "qemu"
+      ? qmMigrateArgv(m.vmid, m.to, {
+          online: m.mode === "online",
+          withLocalDisks: m.withLocalDisks === true,
+        })
+      : pctMigrateArgv(m.vmid, m.to, {
+          restart: true,
+          timeoutSec: Math.ceil(parseDuration(ev.containerShutdownTimeout) / 1000),
+        });
+  return {
+    on: m.from,
+    argv,
+    timeoutMs: parseDuration(ev.timeout),
+    job: { id: migrationJobId(hp, m.vmid, back) },
+  };
+}
+
+/** `qm|pct shutdown <id> --timeout N --forceStop 1`, as a job: it can take the whole timeout. */
+export function shutdownCommand(
+  hp: Pick<HostPatch, "spec">,
+  spec: HostPatchPlanSpec,
+  g: { vmid: number; type: GuestType },
+): RemoteCommand {
+  const timeoutSec = Math.ceil(parseDuration(spec.evacuation.shutdownTimeout) / 1000);
+  return {
+    on: hp.spec.host,
+    argv: guestPowerArgv(g.type, "shutdown", g.vmid, { timeoutSec, forceStop: true }),
+    // The job's own bound: the shutdown timeout, the forced stop after it, and a margin.
+    timeoutMs: (timeoutSec + 120) * 1000,
+    job: { id: shutdownJobId(hp, g.vmid) },
+  };
+}
+
+export function startGuestCommand(host: string, g: { vmid: number; type: GuestType }): RemoteCommand {
+  return { on: host, argv: guestPowerArgv(g.type, "start", g.vmid), timeoutMs: 5 * SHORT_MS };
+}
+
+export function maintenanceCommand(host: string, enable: boolean): RemoteCommand {
+  return { on: host, argv: nodeMaintenanceArgv(host, enable), timeoutMs: SHORT_MS };
+}
+
+export function rebootCommand(host: string): RemoteCommand {
+  return { on: host, argv: REBOOT_ARGV, timeoutMs: 20_000, dropsConnection: true };
+}
+
+/** The exact command line the host receives (the job wrapper included). */
+export function commandLine(c: RemoteCommand): string {
+  return quoteArgv(c.job ? startJobArgv(c.job.id, c.argv, Math.ceil(c.timeoutMs / 1000)) : c.argv);
+}

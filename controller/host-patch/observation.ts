@@ -1,0 +1,69 @@
+/**
+ * What one reconcile of a HostPatch reads, and what a phase says it needs. A phase declares its
+ * needs from (spec, status); the reconciler reads exactly that once, and the decision reads only it.
+ */
+import type { HostPatch } from "../../src/api/host-patch.js";
+import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
+import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
+import type { ClusterObservation, NodeObservation } from "../../src/pve/index.js";
+import type { JobStatus } from "../../src/ssh/index.js";
+import type { WindowSpec } from "../../src/schedule/index.js";
+import type { Timing } from "../context.js";
+import type { EvacGuest } from "./evacuation-plan.js";
+import type { Status } from "./transition.js";
+
+export interface Needs {
+  /** `apt-get update` first (Preflight: the pending list must be today's). */
+  refreshIndex?: boolean;
+  /** The batched node observation; `mayBeDown` when an unreachable node is an answer (a reboot). */
+  node?: { pendingUpdates: boolean; mayBeDown?: boolean };
+  /** The cluster as seen from a node other than this one where possible. */
+  cluster?: boolean;
+  /** This host's guests with their configs (to plan an evacuation). */
+  guests?: boolean;
+  /** Job states, by id, on the named host. */
+  jobs?: { on: string; id: string }[];
+  /** `systemctl is-active` of these units on this host. */
+  services?: readonly string[];
+}
+
+export type Readout<T> = { ok: true; value: T } | { ok: false; reason: string; message: string };
+
+export interface Observation {
+  index?: Readout<true>;
+  node?: Readout<NodeObservation>;
+  cluster?: ClusterObservation;
+  guests?: EvacGuest[];
+  jobs: Record<string, JobStatus>;
+  services?: Readout<Record<string, string>>;
+}
+
+export type Turn = { ok: true } | { ok: false; message: string };
+
+/** Everything a decision reads; no I/O happens behind any of it. */
+export interface PatchContext {
+  hp: Pick<HostPatch, "spec" | "metadata">;
+  host: string;
+  planName: string;
+  spec: HostPatchPlanSpec;
+  cluster: Pick<ProxmoxCluster, "metadata" | "spec">;
+  status: Readonly<Status>;
+  now: number;
+  timing: Timing;
+  /** Why no new step may start (kill switch, suspend), if so. */
+  halt?: { reason: string; message: string };
+  schedule: { windows: WindowSpec[]; blackouts: WindowSpec[]; force: "windows" | "all" | false };
+  /** Whether this node may take its turn at disruptive work now (order and maxUnavailable). */
+  turn: Turn;
+  /** Nodes of this cluster already patched in this cycle (preferred migration targets). */
+  patchedNodes: readonly string[];
+}
+
+export function emptyObservation(): Observation {
+  return { jobs: {} };
+}
+
+/** The node observation, when it was read. */
+export function nodeObs(obs: Observation): NodeObservation | undefined {
+  return obs.node?.ok ? obs.node.value : undefined;
+}

@@ -1,0 +1,105 @@
+/** Verifying, Restoring and Blocked: prove the patch, undo the evacuation, or look again. */
+import type { Needs, Observation, PatchContext } from "../observation.js";
+import { act, fail, goto, poll, wait, type Transition } from "../transition.js";
+import { iso } from "./gating.js";
+import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
+import { driveMigrations, migrationJobs } from "./migrations.js";
+import { driveStarts } from "./shutdowns.js";
+
+export function verifyingNeeds(): Needs {
+  return { node: { pendingUpdates: true } };
+}
+
+export function decideVerifying(ctx: PatchContext, obs: Observation): Transition {
+  if (!obs.node?.ok) return poll("Verifying", `the node cannot be read: ${obs.node?.message ?? "not read"}`);
+  const o = obs.node.value;
+  if (
+    ctx.status.rebootDecision?.required &&
+    o.reboot.ok &&
+    o.reboot.value.needed &&
+    o.reboot.value.bootKernel !== o.reboot.value.runningKernel
+  ) {
+    const message = `${ctx.host} came back on kernel ${o.reboot.value.runningKernel}, not ${o.reboot.value.bootKernel ?? "the newest"}`;
+    return fail("OldKernel", message, { notes: [{ step: "verify", outcome: "failed", message }] });
+  }
+  const left = o.pendingUpdates?.ok ? o.pendingUpdates.value.changes.length : undefined;
+  const message = `verified${left ? ` (${left} package(s) newly pending)` : ""}; returning guests`;
+  return goto("Restoring", message, {
+    notes: [
+      {
+        step: "verify",
+        outcome: "done",
+        message,
+        extra: o.runningKernel.ok ? { runningKernel: o.runningKernel.value } : {},
+      },
+    ],
+  });
+}
+
+export function restoringNeeds(ctx: PatchContext): Needs {
+  const rec = ctx.status.haMaintenance;
+  return {
+    cluster: true,
+    jobs: migrationJobs(ctx, ctx.status.migrationsToUndo ?? [], true),
+    ...(rec && !rec.leftAt ? { services: [HA_LRM_UNIT] } : {}),
+  };
+}
+
+/** HA maintenance off first (guests may only come back to a node that takes them), then back, then starts. */
+export function decideRestoring(ctx: PatchContext, obs: Observation): Transition {
+  if (!obs.cluster) return poll("Restoring", "returning guests");
+  const ha = decideLeaveMaintenance(ctx, obs);
+  if (ha !== "left") return ha;
+  const back = driveMigrations(ctx, ctx.status.migrationsToUndo ?? [], obs, true);
+  const backFailed = typeof back.outcome === "object" ? back.outcome.failed : undefined;
+  if (back.outcome === "working") {
+    if (back.actions.length > 0)
+      return act(back.actions, { patch: { migrationsToUndo: back.list }, notes: back.notes });
+    return poll(
+      "Restoring",
+      "returning guests",
+      back.changed ? { patch: { migrationsToUndo: back.list }, notes: back.notes } : {},
+    );
+  }
+  const starts = driveStarts(ctx, ctx.status.shutdowns ?? [], obs);
+  const patch = { migrationsToUndo: back.list, shutdowns: starts.list };
+  if (starts.actions.length > 0)
+    return act(starts.actions, { patch, notes: [...back.notes, ...starts.notes] });
+  if (starts.outcome === "working")
+    return poll("Restoring", "starting the guests that were shut down", { patch, notes: starts.notes });
+  return succeeded(ctx, patch, backFailed);
+}
+
+function succeeded(ctx: PatchContext, patch: object, backFailed: string | undefined): Transition {
+  const started = (ctx.status.shutdowns ?? []).length;
+  const message = `patched${ctx.status.rebootDecision?.required ? " and rebooted once" : ""}${started ? `; ${started} guest(s) shut down and started again` : ""}${backFailed ? `; ${backFailed}` : ""}`;
+  return goto("Succeeded", message, {
+    patch: {
+      ...patch,
+      finishedAt: iso(ctx.now),
+      // The node is patched; a guest that cannot go back stays where it is, and says so.
+      ...(backFailed
+        ? {
+            lastError: {
+              reason: "MigrateBackFailed",
+              message: backFailed,
+              at: iso(ctx.now),
+              retryable: false,
+            },
+          }
+        : {}),
+    },
+    notes: [{ step: "patch", outcome: "done", message }],
+    requeue: "never",
+  });
+}
+
+/** Blocked is re-evaluated from the start: nothing moved, so Preflight decides again. */
+export function decideBlocked(ctx: PatchContext): Transition {
+  if (ctx.halt) return wait(ctx.halt.reason, ctx.status.message ?? "blocked");
+  if ((ctx.status.migrations ?? []).some((m) => m.state !== "Planned"))
+    return wait("Blocked", ctx.status.message ?? "blocked");
+  return goto("Preflight", `re-checking after: ${ctx.status.message ?? "blocked"}`, {
+    patch: { migrations: [], shutdowns: [], currentStep: undefined },
+  });
+}

@@ -1,0 +1,114 @@
+/** Pending and Preflight: reset for the cycle, then decide whether and how this node is patched. */
+import { parseDuration } from "../../../src/api/primitives.js";
+import type { NodeObservation } from "../../../src/pve/index.js";
+import { upgradeCommand } from "../commands.js";
+import { pveGates } from "../gates.js";
+import type { Needs, Observation, PatchContext } from "../observation.js";
+import { rebootDecision, upToDate } from "../reboot-decision.js";
+import { act, goto, run, wait, withPatch, type StatusPatch, type Transition } from "../transition.js";
+import { halted, iso, notNow } from "./gating.js";
+import { haMaintenanceLeftover } from "./ha-maintenance.js";
+
+export function decidePending(ctx: PatchContext): Transition {
+  return goto("Preflight", "observing the node", {
+    patch: {
+      startedAt: iso(ctx.now),
+      gates: [],
+      pendingPackages: [],
+      upgradedPackages: [],
+      migrations: [],
+      migrationsToUndo: [],
+      shutdowns: [],
+      bootIdBeforeReboot: undefined,
+      bootIdAfterReboot: undefined,
+      rebootIssuedAt: undefined,
+      rebootDecision: undefined,
+      currentStep: undefined,
+      finishedAt: undefined,
+      lastError: undefined,
+    },
+  });
+}
+
+/** Nothing is read while the node waits: its turn and the kill switch are known without SSH. */
+export function preflightNeeds(ctx: PatchContext): Needs {
+  if (ctx.halt || !ctx.turn.ok) return {};
+  return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true };
+}
+
+export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
+  const stop = halted(ctx, "preflight");
+  if (stop) return stop;
+  if (!ctx.turn.ok) return wait("WaitingForTurn", ctx.turn.message);
+  if (obs.index && !obs.index.ok) return wait(obs.index.reason, obs.index.message);
+  if (!obs.node?.ok || !obs.cluster)
+    return wait(
+      "GateClosed",
+      `the node cannot be observed: ${obs.node?.ok === false ? obs.node.message : "not read"}`,
+    );
+  return decideFromObservation(ctx, obs.node.value, obs);
+}
+
+function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Observation): Transition {
+  const cluster = obs.cluster!;
+  const gates = pveGates(ctx.host, ctx.spec, node, cluster, {
+    requireQuorum: ctx.cluster.spec.safety.requireQuorum,
+    requireAllNodesOnline: ctx.cluster.spec.safety.requireAllNodesOnline,
+  });
+  const pendingObs = node.pendingUpdates;
+  if (!pendingObs?.ok)
+    return wait("GateClosed", `pending updates cannot be read: ${pendingObs?.message ?? "not observed"}`, {
+      patch: { gates },
+    });
+  const changes = pendingObs.value.changes;
+  const pendingPackages = changes.map((c) => ({
+    name: c.package,
+    ...(c.oldVersion ? { from: c.oldVersion } : {}),
+    to: c.newVersion,
+  }));
+  const patch: StatusPatch = { gates, pendingPackages };
+  const policy = ctx.spec.reboot.policy;
+  const reboot = rebootDecision(policy, node.reboot);
+  if (upToDate(policy, changes, reboot))
+    return goto("Skipped", "up to date: no pending updates and no reboot needed", {
+      patch: { ...patch, finishedAt: iso(ctx.now) },
+      notes: [{ step: "preflight", outcome: "skipped", message: "node is up to date" }],
+      requeue: "never",
+    });
+  const leftover = haMaintenanceLeftover(ctx, cluster);
+  if (leftover === "clear") Object.assign(patch, { haMaintenance: undefined });
+  else if (leftover) return withPatch(leftover, patch);
+  const closed = gates.filter((g) => !g.passed);
+  if (closed.length > 0) {
+    const message = `gates closed: ${closed.map((g) => `${g.name} (${g.message})`).join("; ")}`;
+    return goto("Blocked", message, {
+      patch,
+      notes: [{ step: "preflight", outcome: "blocked", message }],
+      requeue: "wait",
+    });
+  }
+  const notYet = notNow(ctx, "the upgrade", parseDuration(ctx.spec.upgrade.timeout));
+  if (notYet) return withPatch(notYet, patch);
+  if (changes.length === 0) {
+    // Nothing to install, but the node runs an older kernel than it would boot: reboot only.
+    return goto("Evacuating", "no packages to install; a reboot is needed", {
+      patch: { ...patch, rebootDecision: { required: true, reasons: reboot.reasons } },
+    });
+  }
+  const command = upgradeCommand(ctx.hp, ctx.spec);
+  const message = `upgrading ${changes.length} package(s)`;
+  return act([run(command, "upgrade")], {
+    phase: "Upgrading",
+    message,
+    patch: {
+      ...patch,
+      currentStep: {
+        name: "upgrade",
+        id: command.job!.id,
+        startedAt: iso(ctx.now),
+        timeout: ctx.spec.upgrade.timeout,
+      },
+    },
+    notes: [{ step: "upgrade", outcome: "started", message, extra: { jobId: command.job!.id } }],
+  });
+}
