@@ -22,7 +22,7 @@ import {
   type RemoteCommand,
 } from "./commands.js";
 import type { EvacPlan, Move } from "./evacuation-plan.js";
-import type { GateResult } from "./gates.js";
+import type { GateResult } from "./gates/index.js";
 import { guestsOn } from "./observe.js";
 import type { Observation, PatchContext } from "./observation.js";
 import { evacuationPlan } from "./phases/evacuating.js";

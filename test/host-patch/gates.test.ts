@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import * as gatesShim from "../../controller/host-patch/gates.js";
 import {
   GATES,
   PVE_GATES,
   evaluateGates,
   gateVerdicts,
-  pveGates,
   type Gate,
   type GateInput,
   type GateSafety,
@@ -599,15 +597,5 @@ describe("evaluateGates", () => {
       "ZfsUnhealthy",
       "NodesOffline",
     ]);
-  });
-
-  it("keeps pveGates (the flow's and the dry run's call) and the old module path working", () => {
-    const input = pveInput({ node: { tasks: { output: fixture("tasks-active.json.out") } } });
-    const { node, cluster } = input.observed;
-    expect(pveGates(input.host, input.spec, node, cluster, input.safety)).toEqual(
-      evaluateGates("pve", input),
-    );
-    expect(gatesShim.pveGates).toBe(pveGates);
-    expect(gatesShim.evaluateGates).toBe(evaluateGates);
   });
 });

@@ -1,6 +1,5 @@
-import type { HostPatchPlanSpec, HostProfile } from "../../../src/api/host-patch-plan.js";
-import type { ClusterObservation, NodeObservation } from "../../../src/pve/index.js";
-import type { GateInput, GateSafety, GateVerdict } from "./contract.js";
+import type { HostProfile } from "../../../src/api/host-patch-plan.js";
+import type { GateInput, GateVerdict } from "./contract.js";
 import { GATES, type ProfileObserved } from "./registry.js";
 
 export * from "./contract.js";
@@ -44,15 +43,4 @@ export function evaluateGates<P extends HostProfile>(
 ): GateResult[] {
   if (GATES[profile].length === 0) return [noGatesYet(profile)];
   return gateVerdicts(profile, input).map(({ id, verdict }) => toGateResult(id, verdict));
-}
-
-/** The pve gates of one node, in the signature the host patch flow and the dry run call. */
-export function pveGates(
-  node: string,
-  spec: HostPatchPlanSpec,
-  obs: NodeObservation,
-  cluster: ClusterObservation,
-  safety: GateSafety,
-): GateResult[] {
-  return evaluateGates("pve", { host: node, spec, safety, observed: { node: obs, cluster } });
 }

@@ -2,7 +2,7 @@
 import { parseDuration } from "../../../src/api/primitives.js";
 import type { NodeObservation } from "../../../src/pve/index.js";
 import { upgradeCommand } from "../commands.js";
-import { pveGates } from "../gates.js";
+import { evaluateGates } from "../gates/index.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { rebootDecision, upToDate } from "../reboot-decision.js";
 import { act, goto, run, wait, withPatch, type StatusPatch, type Transition } from "../transition.js";
@@ -51,9 +51,11 @@ export function decidePreflight(ctx: PatchContext, obs: Observation): Transition
 
 function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Observation): Transition {
   const cluster = obs.cluster!;
-  const gates = pveGates(ctx.host, ctx.spec, node, cluster, {
-    requireQuorum: ctx.cluster.spec.safety.requireQuorum,
-    requireAllNodesOnline: ctx.cluster.spec.safety.requireAllNodesOnline,
+  const gates = evaluateGates("pve", {
+    host: ctx.host,
+    spec: ctx.spec,
+    safety: ctx.cluster.spec.safety,
+    observed: { node, cluster },
   });
   const pendingObs = node.pendingUpdates;
   if (!pendingObs?.ok)
