@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type FleetInput } from "../../src/sim/index.js";
-import { readState } from "../../controller/cli/commands/status.js";
+import { readState } from "../../controller/runtime/state-reader.js";
 import type { CycleReport } from "../../controller/reports/cycle-report.js";
 import { spawnController } from "../support/controller-process.js";
 import { simDesiredState } from "../support/sim-desired.js";

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { readState } from "../../controller/cli/commands/status.js";
+import { readState } from "../../controller/runtime/state-reader.js";
 import { spawnController } from "../support/controller-process.js";
 import { ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 

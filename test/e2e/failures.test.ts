@@ -13,7 +13,7 @@ import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle, type SimHistory } from "../../src/sim/index.js";
 import { Controller } from "../../controller/app.js";
 import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/cli/commands/status.js";
+import { readState } from "../../controller/runtime/state-reader.js";
 import type { Logger } from "../../src/log/logger.js";
 import { simDesiredState } from "../support/sim-desired.js";
 

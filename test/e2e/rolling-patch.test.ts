@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/cli/commands/status.js";
+import { readState } from "../../controller/runtime/state-reader.js";
 import { ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");

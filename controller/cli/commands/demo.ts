@@ -8,10 +8,11 @@ import { ScaledClock } from "../../../src/clock.js";
 import { createLogger } from "../../../src/log/logger.js";
 import { startSimulator, type SimHandle } from "../../../src/sim/index.js";
 import type { CycleReport } from "../../reports/cycle-report.js";
+import { readState } from "../../runtime/state-reader.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { runController } from "./run.js";
-import { readState, renderStatus } from "./status.js";
+import { renderStatus } from "./status.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..", "..");
 

@@ -1,57 +1,9 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
-import type { Condition } from "../../../src/api/meta.js";
+import { getCondition } from "../../runtime/conditions.js";
+import { DEFAULT_STATE_DIR } from "../../runtime/state-dir.js";
+import { readStateSnapshot, type StoredObject } from "../../runtime/state-reader.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
-
-interface Obj {
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec: Record<string, unknown>;
-  status?: {
-    phase?: string;
-    phaseSince?: string;
-    message?: string;
-    conditions?: Condition[];
-    [k: string]: unknown;
-  };
-}
-
-async function jsonFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await jsonFiles(p)));
-    else if (e.name.endsWith(".json")) out.push(p);
-  }
-  return out;
-}
-
-/**
- * Reads the state directory without taking its lock, so `refit status` works beside a running
- * controller. Files are replaced atomically by the controller, so each read sees a whole object.
- */
-export async function readState(stateDir: string): Promise<Obj[]> {
-  const objects: Obj[] = [];
-  for (const f of await jsonFiles(join(stateDir, "desired"))) {
-    const rec = JSON.parse(await readFile(f, "utf8")) as { object?: Obj };
-    if (rec.object) objects.push(rec.object);
-  }
-  for (const f of await jsonFiles(join(stateDir, "objects")))
-    objects.push(JSON.parse(await readFile(f, "utf8")) as Obj);
-  return objects;
-}
-
-function cond(o: Obj, type: string): Condition | undefined {
-  return o.status?.conditions?.find((c) => c.type === type);
-}
 
 function since(iso: string | undefined, now: number): string {
   if (!iso) return "-";
@@ -73,13 +25,13 @@ function table(rows: string[][]): string[] {
 }
 
 /** The status table: each plan, then its children indented under it. */
-export function renderStatus(objects: Obj[], now: number): string[] {
+export function renderStatus(objects: StoredObject[], now: number): string[] {
   const rows: string[][] = [["KIND/NAME", "READY", "PHASE", "SINCE", "REASON", "MESSAGE"]];
   const plans = objects.filter((o) => o.kind === "HostPatchPlan" || o.kind === "GuestUpdatePlan");
   const children = objects.filter((o) => o.kind === "HostPatch" || o.kind === "GuestUpdate");
-  const row = (o: Obj, indent: string): string[] => {
-    const ready = cond(o, "Ready");
-    const stalled = cond(o, "Stalled");
+  const row = (o: StoredObject, indent: string): string[] => {
+    const ready = getCondition(o.status, "Ready");
+    const stalled = getCondition(o.status, "Stalled");
     return [
       `${indent}${o.kind}/${o.metadata.name}`,
       ready?.status ?? "Unknown",
@@ -109,12 +61,13 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
   program
     .command("status")
     .description("Show plans and their children: phase, conditions, since when, and why")
-    .option("-s, --state <dir>", "state directory of the controller", "/var/lib/refit")
+    .option("-s, --state <dir>", "state directory of the controller", DEFAULT_STATE_DIR)
     .option("-w, --watch", "refresh every second until interrupted", false)
     .option("--json", "print the objects as JSON", false)
     .action(async (opts: { state: string; watch: boolean; json: boolean }) => {
       const once = async (): Promise<void> => {
-        const objects = await readState(opts.state);
+        const { objects, unreadable } = await readStateSnapshot(opts.state);
+        for (const f of unreadable) io.err(`warning: ${f.path} is ignored: ${f.error}`);
         if (opts.json) io.out(JSON.stringify(objects, null, 2));
         else if (objects.length === 0)
           io.out(`no objects in ${opts.state}: is the controller running with --state ${opts.state}?`);
