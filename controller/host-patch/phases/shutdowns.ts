@@ -56,11 +56,16 @@ export function driveShutdowns(ctx: PatchContext, list: readonly Shutdown[], obs
   return out;
 }
 
+/** qemu-server logs "VM quit/powerdown failed - terminating now with SIGTERM" when --forceStop acts. */
+function forcedStop(log: readonly string[]): boolean {
+  return log.some((l) => /terminating now|force|kill/i.test(l));
+}
+
 function followShutdown(ctx: PatchContext, s: Shutdown, obs: Observation, out: ShutdownStep): Shutdown {
   const job = obs.jobs[shutdownJobId(ctx.hp, s.vmid)];
   const status = guestStatus(obs.cluster, s.vmid);
   if (status === "stopped" && job?.state !== "running") {
-    const forced = job?.log.some((l) => /forc|kill|timeout/i.test(l)) ?? false;
+    const forced = forcedStop(job?.log ?? []);
     out.changed = true;
     out.notes.push({
       step: "shutdown",
