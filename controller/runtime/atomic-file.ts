@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { afterDurableWrite } from "./crash-points.js";
 
 const TMP_SUFFIX = ".tmp";
 
@@ -57,6 +58,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     throw err;
   }
   await fsyncDir(dir);
+  afterDurableWrite(`write ${path}`);
 }
 
 /** Removes `path` (absent is fine) and makes the removal durable. */
@@ -68,6 +70,7 @@ export async function removeFileDurable(path: string): Promise<void> {
     throw err;
   }
   await fsyncDir(dirname(path));
+  afterDurableWrite(`remove ${path}`);
 }
 
 /**
