@@ -472,7 +472,7 @@ describe("Evacuating: driving the plan", () => {
         cluster: cluster({ guests: here([100], { status: "stopped" }) }),
         jobs: {
           [shutdownJobId(context().hp, 100)]: job("exited", 0, [
-            "VM quit/powerdown failed - terminating now with SIGTERM",
+            "VM still running - terminating now with SIGTERM",
           ]),
         },
       }),

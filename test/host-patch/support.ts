@@ -23,7 +23,6 @@ import type { Status } from "../../controller/host-patch/transition.js";
 export const NOW = Date.parse("2026-12-01T02:00:00Z");
 export const HOSTS = ["pve1", "pve2", "pve3"];
 
-
 export function planSpec(over: Partial<Record<keyof HostPatchPlanSpec, unknown>> = {}): HostPatchPlanSpec {
   return hostPatchPlanSpec.parse({
     clusterRef: { name: "lab" },

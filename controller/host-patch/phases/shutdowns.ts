@@ -56,9 +56,12 @@ export function driveShutdowns(ctx: PatchContext, list: readonly Shutdown[], obs
   return out;
 }
 
-/** qemu-server logs "VM quit/powerdown failed - terminating now with SIGTERM" when --forceStop acts. */
+/**
+ * qemu-server logs "VM still running - terminating now with SIGTERM" when --forceStop acts; lxc-stop
+ * kills a container at the timeout without a word, so a forced container stop cannot be told apart.
+ */
 function forcedStop(log: readonly string[]): boolean {
-  return log.some((l) => /terminating now|force|kill/i.test(l));
+  return log.some((l) => /terminating now with SIG/.test(l));
 }
 
 function followShutdown(ctx: PatchContext, s: Shutdown, obs: Observation, out: ShutdownStep): Shutdown {
