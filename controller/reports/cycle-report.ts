@@ -7,6 +7,7 @@ import type { Deps } from "../context.js";
 
 export interface HostReport {
   host: string;
+  /** The host's HostPatch phase at the end of the cycle; NotStarted when it never began. */
   outcome: string;
   message?: string;
   upgraded: { name: string; from?: string; to: string }[];
@@ -35,12 +36,59 @@ export interface CycleReport {
     upToDate: number;
     failed: number;
     blocked: number;
+    /** Hosts of the cycle that never began (no status, or still Pending when it ended). */
+    notStarted: number;
     reboots: number;
+    /** Guests moved off the nodes before their reboot. */
+    migrationsOut: number;
+    /** Guests moved back once their node was back. */
+    migrationsBack: number;
+    /** Every migration of the cycle, both ways. */
     migrations: number;
   };
   hosts: HostReport[];
 }
 
+/** A node with no status for this cycle, or still Pending when it ended, never started. */
+export const NOT_STARTED = "NotStarted";
+
+function hostReport(host: string, child: HostPatch | undefined): HostReport {
+  const generation = child?.metadata.generation ?? 1;
+  // A status written for an earlier cycle (observedGeneration behind) says nothing about this one.
+  const fresh = child?.status && (child.status.observedGeneration ?? generation) >= generation;
+  const s = (fresh ? child.status : undefined) ?? {};
+  const start = s.startedAt ? Date.parse(s.startedAt) : undefined;
+  const end = s.finishedAt ? Date.parse(s.finishedAt) : undefined;
+  return {
+    host,
+    outcome: s.phase === undefined || s.phase === "Pending" ? NOT_STARTED : s.phase,
+    ...(s.message ? { message: s.message } : {}),
+    upgraded: s.upgradedPackages ?? [],
+    rebooted: s.bootIdAfterReboot !== undefined && s.bootIdAfterReboot !== s.bootIdBeforeReboot,
+    ...(s.bootIdBeforeReboot ? { bootIdBefore: s.bootIdBeforeReboot } : {}),
+    ...(s.bootIdAfterReboot ? { bootIdAfter: s.bootIdAfterReboot } : {}),
+    migrations: (s.migrations ?? []).map((m) => ({
+      vmid: m.vmid,
+      type: m.type,
+      from: m.from,
+      to: m.to,
+      mode: m.mode,
+      state: m.state,
+    })),
+    migratedBack: (s.migrationsToUndo ?? [])
+      .filter((m) => m.state !== "Planned")
+      .map((m) => ({ vmid: m.vmid, from: m.from, to: m.to, state: m.state })),
+    ...(s.startedAt ? { startedAt: s.startedAt } : {}),
+    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    ...(start !== undefined && end !== undefined ? { durationMs: end - start } : {}),
+    ...(s.lastError ? { error: { reason: s.lastError.reason, message: s.lastError.message } } : {}),
+  };
+}
+
+/**
+ * The report of the plan's current cycle: one entry per host of the cycle (`status.cycleHosts`, and
+ * any other host that has a child of it), from `children`, the plan's HostPatches of this cycle.
+ */
 export function buildCycleReport(
   plan: HostPatchPlan,
   cluster: ProxmoxCluster,
@@ -48,53 +96,40 @@ export function buildCycleReport(
   startedAt: string,
   finishedAt: string,
 ): CycleReport {
-  const hosts: HostReport[] = children
-    .map((c) => {
-      const s = c.status ?? {};
-      const start = s.startedAt ? Date.parse(s.startedAt) : undefined;
-      const end = s.finishedAt ? Date.parse(s.finishedAt) : undefined;
-      return {
-        host: c.spec.host,
-        outcome: s.phase ?? "Pending",
-        ...(s.message ? { message: s.message } : {}),
-        upgraded: s.upgradedPackages ?? [],
-        rebooted: s.bootIdAfterReboot !== undefined && s.bootIdAfterReboot !== s.bootIdBeforeReboot,
-        ...(s.bootIdBeforeReboot ? { bootIdBefore: s.bootIdBeforeReboot } : {}),
-        ...(s.bootIdAfterReboot ? { bootIdAfter: s.bootIdAfterReboot } : {}),
-        migrations: (s.migrations ?? []).map((m) => ({
-          vmid: m.vmid,
-          type: m.type,
-          from: m.from,
-          to: m.to,
-          mode: m.mode,
-          state: m.state,
-        })),
-        migratedBack: (s.migrationsToUndo ?? [])
-          .filter((m) => m.state !== "Planned")
-          .map((m) => ({ vmid: m.vmid, from: m.from, to: m.to, state: m.state })),
-        ...(s.startedAt ? { startedAt: s.startedAt } : {}),
-        ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
-        ...(start !== undefined && end !== undefined ? { durationMs: end - start } : {}),
-        ...(s.lastError ? { error: { reason: s.lastError.reason, message: s.lastError.message } } : {}),
-      };
-    })
+  const cycle = plan.status?.cycle ?? "";
+  const mine = children.filter((c) => !cycle || c.spec.cycle === cycle);
+  const names = [...new Set([...(plan.status?.cycleHosts ?? []), ...mine.map((c) => c.spec.host)])];
+  const hosts = names
+    .map((h) =>
+      hostReport(
+        h,
+        mine.find((c) => c.spec.host === h),
+      ),
+    )
     .sort((a, b) => a.host.localeCompare(b.host));
+  const count = (outcome: string): number => hosts.filter((h) => h.outcome === outcome).length;
+  const done = (list: { state: string }[]): number => list.filter((m) => m.state === "Done").length;
+  const migrationsOut = hosts.reduce((n, h) => n + done(h.migrations), 0);
+  const migrationsBack = hosts.reduce((n, h) => n + done(h.migratedBack), 0);
   return {
     kind: "HostPatchPlan",
     plan: plan.metadata.name,
     cluster: cluster.metadata.name,
-    cycle: plan.status?.cycle ?? "",
+    cycle,
     startedAt,
     finishedAt,
     durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
-    outcome: hosts.some((h) => h.outcome === "Failed") ? "Stalled" : "Succeeded",
+    outcome: count("Failed") > 0 ? "Stalled" : "Succeeded",
     summary: {
-      patched: hosts.filter((h) => h.outcome === "Succeeded").length,
-      upToDate: hosts.filter((h) => h.outcome === "Skipped").length,
-      failed: hosts.filter((h) => h.outcome === "Failed").length,
-      blocked: hosts.filter((h) => h.outcome === "Blocked").length,
+      patched: count("Succeeded"),
+      upToDate: count("Skipped"),
+      failed: count("Failed"),
+      blocked: count("Blocked"),
+      notStarted: count(NOT_STARTED),
       reboots: hosts.filter((h) => h.rebooted).length,
-      migrations: hosts.reduce((n, h) => n + h.migrations.filter((m) => m.state === "Done").length, 0),
+      migrationsOut,
+      migrationsBack,
+      migrations: migrationsOut + migrationsBack,
     },
     hosts,
   };

@@ -6,7 +6,7 @@ import type { ProxmoxCluster } from "../../../src/api/proxmox-cluster.js";
 import { errorMessage } from "../../../src/errors.js";
 import { ClusterAccess } from "../../fleet/cluster-access.js";
 import { previewHostPatchPlan, renderPreview, type PlanPreview } from "../../host-patch/dry-run.js";
-import { selectNodes } from "../../host-patch-plan/reconciler.js";
+import { selectNodes } from "../../host-patch-plan/targets.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
 

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
-import { parseDuration } from "../../../src/api/primitives.js";
+import type { PlanOutcomeState } from "../../../src/api/host-patch-plan.js";
 import { ScaledClock, systemClock, type Clock } from "../../../src/clock.js";
 import { createLogger, type Logger } from "../../../src/log/logger.js";
 import { Controller } from "../../app.js";
@@ -25,62 +25,53 @@ export interface RunOptions {
 
 export type OnceOutcome = { done: false } | { done: true; code: number; summary: string[] };
 
+export interface OnceOptions {
+  /** Whether the kill switch is present now: a Halted outcome left from before it was removed does not count. */
+  killSwitchPresent?: boolean;
+  /** Plans this run has reconciled: only their status speaks for this run. */
+  seen?: ReadonlySet<string>;
+}
+
+/** What each outcome means to `run --once`: not settled yet, or settled with how it is reported. */
+const SETTLED: Record<PlanOutcomeState, { label: string; counts?: "failed" | "halted" } | undefined> = {
+  Converged: { label: "converged" },
+  OutsideWindow: { label: "OutsideWindow" },
+  Suspended: { label: "Suspended" },
+  NotHandled: { label: "not handled" },
+  Halted: { label: "halted", counts: "halted" },
+  Stalled: { label: "stalled", counts: "failed" },
+  Blocked: { label: "blocked", counts: "failed" },
+  Progressing: undefined,
+  Waiting: undefined,
+  Failing: undefined,
+};
+
 /**
- * Whether `run --once` may stop: every host patch plan has finished a cycle since `since`, stalled,
- * or waits outside its window; plans this version does not handle are reported and left out.
+ * Whether `run --once` may stop, from each host patch plan's `status.outcome`: every plan has
+ * converged, stalled or is blocked, is outside its window, suspended or halted, or is not handled by
+ * this version. Only outcomes this run wrote count (`seen`; without it, those decided at or after
+ * `since`), and a Halted outcome only while the kill switch is still there.
  */
 export async function onceOutcome(
   store: ObjectStore,
   since: number,
-  now: number = Date.now(),
-  killSwitchPresent = true,
-  seen?: ReadonlySet<string>,
+  options: OnceOptions = {},
 ): Promise<OnceOutcome> {
-  const plans = await store.list("HostPatchPlan");
   const summary: string[] = [];
   let failed = false;
   let halted = false;
-  for (const p of plans) {
-    // A status this run has not yet written may be a previous run's (a stale KillSwitch or Suspended).
-    if (seen && !seen.has(`${p.metadata.namespace ?? ""}/${p.metadata.name}`)) return { done: false };
-    const s = p.status;
-    const ready = s?.conditions?.find((c) => c.type === "Ready");
-    const label = `HostPatchPlan/${p.metadata.name}`;
-    if (ready?.reason === "ProfileNotSupported") {
-      summary.push(`${label}: skipped (${ready.message})`);
-      continue;
-    }
-    if (ready?.reason === "KillSwitch" && killSwitchPresent) {
-      halted = true;
-      summary.push(`${label}: halted (${ready.message})`);
-      continue;
-    }
-    if (s?.phase === "Stalled" || s?.conditions?.some((c) => c.type === "Stalled" && c.status === "True")) {
-      if (s.phase === "Progressing") return { done: false };
-      failed = true;
-      summary.push(`${label}: stalled (${ready?.message ?? ""})`);
-      continue;
-    }
-    const outside = ["OutsideWindow", "WindowClosing", "InBlackout", "BlackoutStarting"].includes(
-      ready?.reason ?? "",
-    );
-    if (s?.phase === "OutsideWindow" || s?.phase === "Suspended" || (s?.phase === "Waiting" && outside)) {
-      summary.push(`${label}: ${s.phase} (${ready?.message ?? ""})`);
-      continue;
-    }
-    const finished = s?.lastCycle?.finishedAt ? Date.parse(s.lastCycle.finishedAt) : undefined;
-    // Converged: a cycle finished since this run began, or the last one succeeded and the plan is
-    // not due again yet (its cluster's observeInterval has not passed).
-    const cluster = p.spec.clusterRef
-      ? await store.get("ProxmoxCluster", p.metadata.namespace ?? "", p.spec.clusterRef.name)
-      : undefined;
-    const interval = cluster ? parseDuration(cluster.spec.observeInterval) : 0;
-    const notDue = s?.phase === "Succeeded" && finished !== undefined && now - finished < interval;
-    if (finished !== undefined && (finished >= since || notDue) && s?.phase !== "Progressing") {
-      summary.push(`${label}: converged (${ready?.message ?? ""})`);
-      continue;
-    }
-    return { done: false };
+  for (const p of await store.list("HostPatchPlan")) {
+    const outcome = p.status?.outcome;
+    const fresh = options.seen
+      ? options.seen.has(`${p.metadata.namespace ?? ""}/${p.metadata.name}`)
+      : outcome !== undefined && Date.parse(outcome.at) >= since;
+    const settled = outcome && SETTLED[outcome.state];
+    if (!fresh || !outcome || !settled) return { done: false };
+    if (outcome.state === "Halted" && options.killSwitchPresent === false) return { done: false };
+    failed ||= settled.counts === "failed";
+    halted ||= settled.counts === "halted";
+    const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+    summary.push(`HostPatchPlan/${p.metadata.name}: ${settled.label} (${ready?.message ?? ""})`);
   }
   for (const g of await store.list("GuestUpdatePlan")) {
     summary.push(
@@ -123,13 +114,10 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
   try {
     for (;;) {
       // A KillSwitch reason left from an earlier run does not count once the file is gone.
-      const outcome = await onceOutcome(
-        controller.store,
-        since,
-        clock.now(),
-        await controller.deps.killSwitch.isHalted(),
-        controller.plansSeen,
-      );
+      const outcome = await onceOutcome(controller.store, since, {
+        killSwitchPresent: await controller.deps.killSwitch.isHalted(),
+        seen: controller.plansSeen,
+      });
       if (outcome.done) {
         for (const line of outcome.summary) io.out(line);
         return outcome.code;
