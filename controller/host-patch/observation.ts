@@ -57,6 +57,8 @@ export interface PatchContext {
   turn: Turn;
   /** Nodes of this cluster already patched in this cycle (preferred migration targets). */
   patchedNodes: readonly string[];
+  /** What ProxmoxCluster last published about this node, when fresh (within its observeInterval). */
+  published?: { pendingUpdates?: number; rebootRequired?: boolean; observedAt: string };
 }
 
 export function emptyObservation(): Observation {

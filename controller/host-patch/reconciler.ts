@@ -6,6 +6,7 @@
 import { isTerminal, type HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlan } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
+import { parseDuration } from "../../src/api/primitives.js";
 import { RefitError } from "../../src/errors.js";
 import type { Deps } from "../context.js";
 import { KeyedLock } from "../keyed-lock.js";
@@ -80,8 +81,22 @@ export class HostPatchReconciler implements Reconciler {
       schedule: { windows: schedule.windows, blackouts: schedule.blackouts, force: schedule.force },
       turn: turnOf(hp, siblings, cluster.spec.safety.maxUnavailable, selfNode),
       patchedNodes: patchedInCycle(hp, siblings),
+      ...published(cluster, hp.spec.host, now),
     };
   }
+}
+
+function published(cluster: ProxmoxCluster, host: string, now: number): Pick<PatchContext, "published"> {
+  const n = cluster.status?.nodes?.find((x) => x.name === host);
+  if (!n?.observedAt || now - Date.parse(n.observedAt) > parseDuration(cluster.spec.observeInterval))
+    return {};
+  return {
+    published: {
+      observedAt: n.observedAt,
+      ...(n.pendingUpdates !== undefined ? { pendingUpdates: n.pendingUpdates } : {}),
+      ...(n.rebootRequired !== undefined ? { rebootRequired: n.rebootRequired } : {}),
+    },
+  };
 }
 
 /** A new cycle (spec.cycle changed) starts over once the last one has ended. */

@@ -100,6 +100,18 @@ describe("Preflight", () => {
       check: (_t, ctx) => expect(PHASES.Preflight.needs(ctx)).toEqual({}),
     },
     {
+      name: "not its turn: says what the cluster last published about the node",
+      ctx: {
+        turn: { ok: false, message: "pve2 is out" },
+        published: { pendingUpdates: 3, rebootRequired: true, observedAt: "2026-12-01T01:58:00.000Z" },
+      },
+      expect: { kind: "wait", reason: "WaitingForTurn" },
+      check: (t) =>
+        expect(t.kind === "wait" && t.message).toBe(
+          "pve2 is out; 3 update(s) pending, reboot needed as of 2026-12-01T01:58:00.000Z",
+        ),
+    },
+    {
       name: "a package index that could not be refreshed holds (a stale index looks up to date)",
       obs: obs({
         index: { ok: false, reason: "RepositoryUnreachable", message: "W: Failed to fetch" },

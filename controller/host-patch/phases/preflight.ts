@@ -39,7 +39,7 @@ export function preflightNeeds(ctx: PatchContext): Needs {
 export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
   const stop = halted(ctx, "preflight");
   if (stop) return stop;
-  if (!ctx.turn.ok) return wait("WaitingForTurn", ctx.turn.message);
+  if (!ctx.turn.ok) return wait("WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
   if (obs.index && !obs.index.ok) return wait(obs.index.reason, obs.index.message);
   if (!obs.node?.ok || !obs.cluster)
     return wait(
@@ -47,6 +47,13 @@ export function decidePreflight(ctx: PatchContext, obs: Observation): Transition
       `the node cannot be observed: ${obs.node?.ok === false ? obs.node.message : "not read"}`,
     );
   return decideFromObservation(ctx, obs.node.value, obs);
+}
+
+/** While it waits, what the cluster's last observation said of this node: read there, not again here. */
+function publishedNote(ctx: PatchContext): string {
+  const p = ctx.published;
+  if (p?.pendingUpdates === undefined) return "";
+  return `; ${p.pendingUpdates} update(s) pending${p.rebootRequired ? ", reboot needed" : ""} as of ${p.observedAt}`;
 }
 
 function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Observation): Transition {
