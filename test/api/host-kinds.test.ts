@@ -625,6 +625,7 @@ describe("HostPatchPlan", () => {
         withLocalDisks: true,
         containerShutdownTimeout: "180s",
         preferPatchedNodes: true,
+        shutdownTimeout: "180s",
         timeout: "30m",
       },
       gates: {},

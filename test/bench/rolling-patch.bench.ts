@@ -135,10 +135,16 @@ spec:
           verdict: report.summary.reboots === NODES ? "PASS" : "FAIL",
         },
         {
-          name: "migrations (each way)",
-          value: String(report.summary.migrations),
+          name: "migrations off the nodes",
+          value: String(report.summary.migrationsOut),
           bound: `= ${NODES * GUESTS_PER_NODE}`,
-          verdict: report.summary.migrations === NODES * GUESTS_PER_NODE ? "PASS" : "FAIL",
+          verdict: report.summary.migrationsOut === NODES * GUESTS_PER_NODE ? "PASS" : "FAIL",
+        },
+        {
+          name: "migrations back home",
+          value: String(report.summary.migrationsBack),
+          bound: `= ${NODES * GUESTS_PER_NODE}`,
+          verdict: report.summary.migrationsBack === NODES * GUESTS_PER_NODE ? "PASS" : "FAIL",
         },
         {
           name: "controller CPU time",
