@@ -24,6 +24,8 @@ export interface ApplyTarget {
   access: ClusterAccess;
   log: Logger;
   deps: Pick<Deps, "store" | "clock" | "history" | "notifier" | "timing">;
+  /** Aborted when the controller stops: no new action starts; the recorded intent waits for the next run. */
+  signal?: AbortSignal;
 }
 
 function merge(status: Status, patch: StatusPatch | undefined): void {
@@ -87,7 +89,11 @@ export async function apply(target: ApplyTarget, t: Transition): Promise<number 
     hp.status = after;
   }
   for (const note of t.notes ?? []) await record(target, after.phase ?? "Pending", note);
-  if (t.kind === "act") for (const a of t.actions) await perform(target, a);
+  if (t.kind === "act")
+    for (const a of t.actions) {
+      if (target.signal?.aborted) break;
+      await perform(target, a);
+    }
   return requeueMs(t.requeue, deps.timing);
 }
 

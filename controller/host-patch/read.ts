@@ -30,6 +30,7 @@ export async function read(
   host: string,
   needs: Needs,
   obs: Observation,
+  signal?: AbortSignal,
 ): Promise<Observation> {
   const exec = access.node(host);
   if (needs.refreshIndex && !obs.index)
@@ -41,11 +42,12 @@ export async function read(
   if (needs.node && !obs.node) {
     const { pendingUpdates, mayBeDown } = needs.node;
     pending.push(
-      readout(() => observeNode(exec, host, { pendingUpdates }), mayBeDown ? always : () => false).then(
-        (r) => {
-          obs.node = r;
-        },
-      ),
+      readout(
+        () => observeNode(exec, host, { pendingUpdates, ...(signal ? { signal } : {}) }),
+        mayBeDown ? always : () => false,
+      ).then((r) => {
+        obs.node = r;
+      }),
     );
   }
   if ((needs.cluster || needs.guests) && !obs.cluster)

@@ -54,6 +54,7 @@ export class HostPatchReconciler implements Reconciler {
       access: this.deps.fleet.for(cluster),
       log: ctx.log.child({ cluster: cluster.metadata.name, node: hp.spec.host, plan: plan.metadata.name }),
       deps: this.deps,
+      signal: ctx.signal,
     };
     const after = await apply(target, await decide(target, pctx));
     return after !== undefined ? { requeueAfter: after } : undefined;
@@ -114,8 +115,14 @@ function startNewCycle(hp: HostPatch, now: number): void {
 async function decide(target: ApplyTarget, ctx: PatchContext): Promise<Transition> {
   const phase = PHASES[ctx.status.phase ?? "Pending"];
   try {
-    let obs: Observation = await read(target.access, ctx.host, phase.needs(ctx), emptyObservation());
-    obs = await read(target.access, ctx.host, phase.needs(ctx, obs), obs);
+    let obs: Observation = await read(
+      target.access,
+      ctx.host,
+      phase.needs(ctx),
+      emptyObservation(),
+      target.signal,
+    );
+    obs = await read(target.access, ctx.host, phase.needs(ctx, obs), obs, target.signal);
     return phase.decide(ctx, obs);
   } catch (err) {
     if (err instanceof RefitError && !err.retryable)
