@@ -45,6 +45,8 @@ export class ProxmoxClusterReconciler implements Reconciler {
     const online = new Map(
       clusterObs.quorum.ok ? clusterObs.quorum.value.nodes.map((n) => [n.name, n.online]) : [],
     );
+    // The HA manager's view of each node: a node left in maintenance (by a crash or another tool) shows here.
+    const haNodes = clusterObs.haManager.ok ? clusterObs.haManager.value.nodeStatus : {};
     const nodes: ObservedNode[] = await Promise.all(
       access.nodes.map(async (name): Promise<ObservedNode> => {
         try {
@@ -63,6 +65,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
             ...(o.reboot.ok
               ? { rebootRequired: o.reboot.value.needed, rebootReasons: [...o.reboot.value.reasons] }
               : {}),
+            ...(haNodes[name] !== undefined ? { haState: haNodes[name] } : {}),
             observedAt: isoAt(clock),
           };
         } catch (err) {
@@ -73,6 +76,12 @@ export class ProxmoxClusterReconciler implements Reconciler {
     );
     // Nodes cut off by a stop were not seen offline: write nothing.
     ctx.signal.throwIfAborted();
+    const inMaintenance = nodes.filter((n) => n.haState === "maintenance").map((n) => n.name);
+    if (inMaintenance.length > 0)
+      log.warn(
+        { nodes: inMaintenance },
+        "nodes in HA maintenance: Refit patches none of them it did not put there",
+      );
     s.nodes = nodes;
     if (clusterObs.quorum.ok) {
       const q = clusterObs.quorum.value;

@@ -60,7 +60,10 @@ export const observedNode = z.strictObject({
   pendingUpdates: z.number().int().min(0).optional(),
   rebootRequired: z.boolean().optional(),
   rebootReasons: z.array(z.string()).optional(),
-  haState: z.string().optional(),
+  haState: z
+    .string()
+    .optional()
+    .describe("The HA manager's state of the node: online, maintenance, unknown, fence"),
   observedAt: z.string().optional(),
   error: z.string().optional().describe("Why this node could not be observed"),
 });

@@ -16,6 +16,7 @@ import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
 import type { Logger } from "../../src/log/logger.js";
 import { simDesiredState } from "../support/sim-desired.js";
+import { run } from "../sim/ssh-client.js";
 
 const FLEETS = join(import.meta.dirname, "fleets");
 /** Controller timing in sim ms: short, so a scaled clock of 50 turns each case into seconds. */
@@ -252,6 +253,38 @@ describe("host patch failures (simulator over SSH)", () => {
     const snap = sim.snapshot();
     expect(snap.hosts.pve1?.apt.installed["pve-manager"]?.version).toBe("8.4.1");
     expect(snap.hosts.pve2?.apt.installed["pve-manager"]?.version).toBe("8.4.1");
+  }, 90_000);
+
+  it("a node someone else left in HA maintenance is reported on the cluster and its patch, and is not touched", async () => {
+    const clock = new ScaledClock(SCALE);
+    sim = await startSimulatorRetrying({ fleet: join(FLEETS, "rolling.yaml"), clock });
+    expect((await run(sim, "pve2", "ha-manager crm-command node-maintenance enable pve1")).code).toBe(0);
+    // The CRM acts on the request in one of its next rounds.
+    for (let i = 0; i < 200 && sim.snapshot().clusters["pve-lab"]?.haNodeStatus.pve1 !== "maintenance"; i++)
+      await clock.sleep(5_000);
+    const desired = simDesiredState(sim, plan("  evacuation: { mode: HAMaintenance }\n"));
+    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
+    const log = recordingLogger();
+    await startController(desired, state, clock, log);
+
+    const s = await sampleUntil(
+      state,
+      (x) => x.seen.some((h) => h.host === "pve1" && h.phase === "Blocked" && h.reason === "InHaMaintenance"),
+      log,
+    );
+    await controller?.stop();
+    controller = undefined;
+
+    const pve1 = byHost(s.last).pve1;
+    expect(pve1?.status?.message).toMatch(/did not enable.*node-maintenance disable pve1/);
+    const cluster = s.last.find((o) => o.kind === "ProxmoxCluster");
+    const nodes = (cluster?.status?.nodes ?? []) as { name: string; haState?: string }[];
+    expect(nodes.find((n) => n.name === "pve1")?.haState).toBe("maintenance");
+    // Nothing changed on pve1, and Refit did not take it out of maintenance.
+    expect(mutating(sim.history(), ["pve1"])).toEqual([]);
+    expect(sim.history().ha.filter((e) => e.node === "pve1" && e.event === "maintenance-disable")).toEqual(
+      [],
+    );
   }, 90_000);
 
   it("a reboot that would lose quorum (two-node cluster) is Blocked on keepsQuorum, and nothing moves", async () => {
