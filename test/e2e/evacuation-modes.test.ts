@@ -12,7 +12,7 @@ import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
-import { simDesiredState } from "../support/sim-desired.js";
+import { placement, ROLLING_HOME, rollingPlan, simDesiredState } from "../support/sim-desired.js";
 
 const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
 
@@ -22,24 +22,11 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function plan(evacuation: string): string {
-  return `apiVersion: refit.dev/v1alpha1
-kind: HostPatchPlan
-metadata:
-  name: pve-nodes
-spec:
-  clusterRef: { name: pve-lab }
-  profile: pve
-  targets: { nodes: ["pve*"] }
-  evacuation: ${evacuation}
-`;
-}
-
 async function patch(fleet: string, evacuation: string, prepare: (s: SimHandle) => void = () => undefined) {
   const clock = new ScaledClock(50);
   sim = await startSimulator({ fleet: join(import.meta.dirname, "fleets", fleet), clock });
   prepare(sim);
-  const desired = simDesiredState(sim, plan(evacuation));
+  const desired = simDesiredState(sim, rollingPlan(`  evacuation: ${evacuation}\n`));
   const state = mkdtempSync(join(tmpdir(), "refit-e2e-evac-"));
   const out: string[] = [];
   const err: string[] = [];
@@ -87,18 +74,7 @@ describe("evacuation mode HAMaintenance", () => {
     const c = r.snapshot.clusters["pve-lab"]!;
     expect(Object.entries(c.maintenanceRequested).filter(([, on]) => on)).toEqual([]);
     expect([c.haNodeStatus.pve1, c.haNodeStatus.pve2]).toEqual(["online", "online"]);
-    expect(
-      Object.values(r.snapshot.guests)
-        .map((g) => [g.vmid, g.node, g.status])
-        .sort(),
-    ).toEqual([
-      [100, "pve1", "running"],
-      [101, "pve1", "running"],
-      [102, "pve2", "running"],
-      [103, "pve3", "running"],
-      [200, "pve1", "running"],
-      [201, "pve2", "running"],
-    ]);
+    expect(placement(r.snapshot)).toEqual(ROLLING_HOME);
     const pve1 = r.patches.find((p) => p.spec.host === "pve1");
     expect(pve1?.status?.haMaintenance).toMatchObject({ guests: [101] });
     expect((pve1?.status?.haMaintenance as { leftAt?: string } | undefined)?.leftAt).toBeDefined();

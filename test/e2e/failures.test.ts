@@ -15,7 +15,7 @@ import { Controller } from "../../controller/app.js";
 import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
 import type { Logger } from "../../src/log/logger.js";
-import { simDesiredState } from "../support/sim-desired.js";
+import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
 import { run } from "../sim/ssh-client.js";
 
 const FLEETS = join(import.meta.dirname, "fleets");
@@ -36,17 +36,7 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function plan(extraSpec = ""): string {
-  return `apiVersion: refit.dev/v1alpha1
-kind: HostPatchPlan
-metadata:
-  name: pve-nodes
-spec:
-  clusterRef: { name: pve-lab }
-  profile: pve
-  targets: { nodes: ["pve*"] }
-${extraSpec}`;
-}
+const plan = rollingPlan;
 
 /**
  * Commands that change a host or its guests: package installs, migrations, guest power, HA moves,

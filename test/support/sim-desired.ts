@@ -29,7 +29,9 @@ ${endpoints}
   return dir;
 }
 
-export const ROLLING_PLAN = `apiVersion: refit.dev/v1alpha1
+/** The rolling fleet's HostPatchPlan `pve-nodes` over every pve node, with extra spec lines. */
+export function rollingPlan(extraSpec = ""): string {
+  return `apiVersion: refit.dev/v1alpha1
 kind: HostPatchPlan
 metadata:
   name: pve-nodes
@@ -37,4 +39,26 @@ spec:
   clusterRef: { name: pve-lab }
   profile: pve
   targets: { nodes: ["pve*"] }
-`;
+${extraSpec}`;
+}
+
+export const ROLLING_PLAN = rollingPlan();
+
+/** Where every guest of the rolling fleet runs before a cycle, and must run again after it. */
+export const ROLLING_HOME: [number, string, string][] = [
+  [100, "pve1", "running"],
+  [101, "pve1", "running"],
+  [102, "pve2", "running"],
+  [103, "pve3", "running"],
+  [200, "pve1", "running"],
+  [201, "pve2", "running"],
+];
+
+/** [vmid, node, status] of every guest, sorted: compare with ROLLING_HOME. */
+export function placement(snapshot: {
+  guests: Record<string, { vmid: number; node: string; status: string }>;
+}): [number, string, string][] {
+  return Object.values(snapshot.guests)
+    .map((g): [number, string, string] => [g.vmid, g.node, g.status])
+    .sort((a, b) => a[0] - b[0]);
+}
