@@ -51,7 +51,15 @@ export const timingSchema = z
     /** Copy speed of local disks (with-local-disks, restart migration of local rootfs). */
     diskMiBps: z.number().positive().default(250),
     guestStartSeconds: z.number().nonnegative().default(3),
+    /** How long a guest's graceful shutdown takes (ACPI powerdown / SIGPWR to the CT's init). */
     guestShutdownSeconds: z.number().nonnegative().default(5),
+    /**
+     * After a PVE node boots (SSH already accepts), its cluster stack comes up in systemd order:
+     * pve-cluster, corosync, pvedaemon/pvestatd/pve-firewall, pveproxy/pvescheduler, pve-ha-crm, and
+     * pve-ha-lrm last, this many seconds after boot. Until then `systemctl is-active` says
+     * `activating` and the node's LRM is not running.
+     */
+    servicesStartSeconds: z.number().nonnegative().default(10),
     /** One HA CRM round: how long maintenance and HA migration requests wait to be picked up. */
     haRoundSeconds: z.number().positive().default(10),
     snapshotSeconds: z.number().nonnegative().default(2),
@@ -273,6 +281,8 @@ export const guestSchema = z
       ])
       .default(false),
     onboot: z.boolean().default(false),
+    /** Seconds this guest's graceful shutdown takes; default timing.guestShutdownSeconds. */
+    shutdownSeconds: z.number().nonnegative().optional(),
     lock: z
       .enum([
         "backup",

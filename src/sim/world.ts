@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import type { Clock } from "../clock.js";
 import { FaultRegistry } from "./faults/registry.js";
 import type { Fleet, Timing } from "./fleet-schema.js";
@@ -52,6 +52,8 @@ export class Sim {
       ((where, err) =>
         process.emitWarning(`sim ${where}: ${err instanceof Error ? err.message : String(err)}`));
     this.events.setMaxListeners(0);
+    // Every background sleep (LRM rounds, shutdowns, boot timers) listens on the stop signal.
+    setMaxListeners(0, this.stopController.signal);
   }
 
   get stopSignal(): AbortSignal {

@@ -160,6 +160,12 @@ describe("HA", () => {
     const s = await start();
     expect((await run(s, "pve1", "ha-manager crm-command node-maintenance enable pve1")).code).toBe(0);
     await eventually(() => guest(s, 101).node !== "pve1", "the HA guest to leave pve1");
+    // The CRM records the move in its next round (until then: `vm:101 (pve1, migrate)`).
+    await eventually(
+      async () =>
+        (await run(s, "pve2", "ha-manager status")).stdout.includes(`(${guest(s, 101).node}, started)`),
+      "the CRM to see the migration done",
+    );
     expect(guest(s, 101).status).toBe("running");
     expect(guest(s, 100).node).toBe("pve1");
     const ms = JSON.parse(

@@ -1,6 +1,15 @@
 import { ctime } from "../commands/time-format.js";
 import { clusterQuorum, isOnline } from "../model/cluster.js";
-import { haActive, haGuests, haMaster, haServiceState, haSid, lrmView } from "../model/ha-view.js";
+import {
+  haActive,
+  haGuests,
+  haMaster,
+  haServiceNode,
+  haServiceState,
+  haServices,
+  haSid,
+  lrmView,
+} from "../model/ha-view.js";
 import type { ClusterState } from "../model/state.js";
 import { guestResource, nodeResource } from "./metrics.js";
 import { ApiError, perl, registerEndpoints, type ApiRequest } from "./router.js";
@@ -116,21 +125,22 @@ function haCurrent(req: ApiRequest): unknown {
       id: `lrm:${n}`,
       type: "lrm",
       node: n,
-      status: `${n} (${v.word}, ${ctime(v.dead ? now - 180_000 : now)})`,
-      timestamp: Math.floor((v.dead ? now - 180_000 : now) / 1000),
+      status: `${n} (${v.word}, ${ctime(v.timestamp)})`,
+      timestamp: Math.floor(v.timestamp / 1000),
     });
   }
   for (const g of haGuests(sim, c)) {
     const sid = haSid(g);
     const state = haServiceState(sim, g);
+    const node = haServiceNode(g);
     rows.push({
       id: `service:${sid}`,
       type: "service",
       sid,
-      node: g.node,
+      node,
       crm_state: state,
       state,
-      status: `${sid} (${g.node}, ${state})`,
+      status: `${sid} (${node}, ${state})`,
       request_state: g.ha!.state,
       max_restart: 1,
       max_relocate: 1,
@@ -149,25 +159,31 @@ function haManagerStatus(req: ApiRequest): unknown {
   const now = Math.floor(sim.now() / 1000);
   if (!haActive(sim, c))
     return { manager_status: {}, quorum: { node: req.local.name, quorate: q.quorate ? "1" : "0" } };
+  // The CRM's own view: it changes only in CRM rounds (a node that just went down is still
+  // `online` here until the next round).
   const nodeStatus: Record<string, string> = {};
-  for (const n of c.nodes)
-    nodeStatus[n] = isOnline(sim.state.hosts[n]) ? (c.haNodeStatus[n] ?? "online") : "unknown";
+  for (const n of c.nodes) nodeStatus[n] = c.haNodeStatus[n] ?? "unknown";
   const serviceStatus: Record<string, unknown> = {};
-  for (const g of haGuests(sim, c)) {
+  for (const g of haServices(sim, c)) {
+    const ha = g.ha!;
     const state = haServiceState(sim, g);
     serviceStatus[haSid(g)] = {
-      node: g.node,
+      node: haServiceNode(g),
       state,
-      uid: `${g.vmid.toString(16)}${now.toString(16)}`.slice(0, 22),
-      ...(state === "started" ? { running: 1 } : {}),
-      ...(g.ha?.maintenanceOrigin ? { maintenance_node: g.ha.maintenanceOrigin } : {}),
-      ...(g.ha?.pendingMigrate ? { target: g.ha.pendingMigrate } : {}),
+      uid: `${g.vmid.toString(36)}${ha.uid.toString(36)}`.padEnd(22, "A").slice(0, 22),
+      ...(state === "started" && g.status === "running" ? { running: 1 } : {}),
+      ...(ha.maintenanceOrigin ? { maintenance_node: ha.maintenanceOrigin } : {}),
+      ...(ha.target ? { target: ha.target } : {}),
+      ...(ha.runtime === "request_stop" && ha.stopTimeout !== undefined ? { timeout: ha.stopTimeout } : {}),
     };
   }
+  // node_request keeps an empty object for a node whose maintenance was cleared.
+  const nodeRequest: Record<string, Record<string, number>> = {};
+  for (const [n, on] of Object.entries(c.maintenanceRequested)) nodeRequest[n] = on ? { maintenance: 1 } : {};
   const lrm: Record<string, unknown> = {};
   for (const n of c.nodes) {
     const v = lrmView(sim, c, n);
-    lrm[n] = { mode: v.mode, state: v.state, timestamp: v.dead ? now - 180 : now, results: {} };
+    lrm[n] = { mode: v.mode, state: v.state, timestamp: Math.floor(v.timestamp / 1000), results: {} };
   }
   return {
     manager_status: {
@@ -175,6 +191,7 @@ function haManagerStatus(req: ApiRequest): unknown {
       timestamp: now,
       node_status: nodeStatus,
       service_status: serviceStatus,
+      ...(Object.keys(nodeRequest).length > 0 ? { node_request: nodeRequest } : {}),
     },
     quorum: { node: req.local.name, quorate: q.quorate ? "1" : "0" },
     lrm_status: lrm,

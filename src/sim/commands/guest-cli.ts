@@ -3,7 +3,8 @@ import { guestConfig, localDisks } from "../model/guest-config.js";
 import type { GuestState, HostState } from "../model/state.js";
 import { OpError } from "../ops/errors.js";
 import { migrateGuest } from "../ops/migrate.js";
-import { startGuest, stopGuest } from "../ops/power.js";
+import { queueCrmCommand } from "../ops/ha.js";
+import { shutdownGuest, startGuest, stopGuest } from "../ops/power.js";
 import {
   checkLock,
   createSnapshot,
@@ -96,10 +97,23 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
   const { cmd, type } = spec;
   const kind = type === "qemu" ? "VM" : "CT";
   const u = (s: string): string => `${cmd} ${s}`;
-  const haRequest = (ctx: CommandContext, g: GuestState, what: "start" | "stop" | "shutdown"): boolean => {
-    if (!g.ha) return false;
+  /**
+   * An HA-managed guest is handed to the HA stack: start is `ha-manager set <sid> --state started`,
+   * stop and shutdown queue `ha-manager crm-command stop <sid> <timeout>` (0 = hard stop; shutdown's
+   * --timeout, default 60), which the CRM turns into a request_stop for the LRM.
+   */
+  const haRequest = (
+    ctx: CommandContext,
+    host: HostState,
+    g: GuestState,
+    what: "start" | "stop" | "shutdown",
+    timeout?: number,
+  ): boolean => {
+    if (!g.ha || g.ha.state === "ignored") return false;
     ctx.out(`Requesting HA ${what === "shutdown" ? "stop" : what} for ${kind} ${g.vmid}\n`);
-    g.ha.state = what === "start" ? "started" : "stopped";
+    const sid = `${type === "qemu" ? "vm" : "ct"}:${g.vmid}`;
+    if (what === "start") g.ha.state = "started";
+    else queueCrmCommand(ctx.sim, host, `stop ${sid} ${what === "stop" ? 0 : (timeout ?? 60)}`);
     return true;
   };
   return {
@@ -172,7 +186,7 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       run: async (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("start <vmid>")));
         requireQuorum(ctx, host);
-        if (haRequest(ctx, g, "start")) return 0;
+        if (haRequest(ctx, host, g, "start")) return 0;
         if (!boolOpt(opts, "skiplock")) checkLock(g);
         await startGuest(ctx.sim, g, `${cmd}-start`, ctx.signal);
         return 0;
@@ -182,12 +196,12 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       usage: "<vmid> [OPTIONS]",
       opts: { skiplock: "bool", timeout: "int", "overrule-shutdown": "bool", keepActive: "bool" },
       positional: ["vmid"],
-      run: async (ctx, host, pos, opts) => {
+      run: (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("stop <vmid>")));
         requireQuorum(ctx, host);
-        if (haRequest(ctx, g, "stop")) return 0;
+        if (haRequest(ctx, host, g, "stop")) return 0;
         if (!boolOpt(opts, "skiplock")) checkLock(g);
-        await stopGuest(ctx.sim, g, `${cmd}-stop`, false, ctx.signal);
+        stopGuest(ctx.sim, g, `${cmd}-stop`);
         return 0;
       },
     },
@@ -198,21 +212,20 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       run: async (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("shutdown <vmid>")));
         requireQuorum(ctx, host);
-        if (haRequest(ctx, g, "shutdown")) return 0;
+        // pct refuses a stopped CT; qm's vm_stop returns quietly when the VM is not running.
+        if (type === "lxc" && g.status !== "running") throw new OpError(`CT ${g.vmid} not running`);
+        // Both default to 60 s (qemu-server: `$timeout = 60 if !defined`; pve-container: `// 60`).
+        const timeout = intOpt(opts, "timeout") ?? 60;
+        if (haRequest(ctx, host, g, "shutdown", timeout)) return 0;
         if (!boolOpt(opts, "skiplock")) checkLock(g);
-        if (g.status !== "running") throw new OpError(`${kind} ${g.vmid} not running`);
-        const timeout = intOpt(opts, "timeout");
-        if (
-          timeout !== undefined &&
-          timeout < ctx.sim.timing.guestShutdownSeconds &&
-          !boolOpt(opts, "forceStop")
-        ) {
-          await ctx.sim.sleep(timeout, ctx.signal);
-          throw new OpError(
-            type === "qemu" ? `VM quit/powerdown failed - got timeout` : `container did not stop`,
-          );
-        }
-        await stopGuest(ctx.sim, g, `${cmd}-shutdown`, true, ctx.signal);
+        await shutdownGuest(ctx.sim, g, {
+          cmd,
+          timeout,
+          forceStop: boolOpt(opts, "forceStop"),
+          reason: `${cmd}-shutdown`,
+          log: (l) => ctx.out(`${l}\n`),
+          signal: ctx.signal,
+        });
         return 0;
       },
     },
@@ -220,12 +233,22 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       usage: "<vmid> [OPTIONS]",
       opts: { timeout: "int" },
       positional: ["vmid"],
-      run: async (ctx, host, pos) => {
+      run: async (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("reboot <vmid>")));
         requireQuorum(ctx, host);
         checkLock(g);
-        if (g.status !== "running") throw new OpError(`${kind} ${g.vmid} not running`);
-        await stopGuest(ctx.sim, g, `${cmd}-reboot`, true, ctx.signal);
+        // Both APIs say "VM <vmid> not running", for containers too.
+        if (g.status !== "running") throw new OpError(`VM ${g.vmid} not running`);
+        // qm reboot never forces (`_do_vm_stop(..., $timeout, 1)`, default 60); pct reboot lets
+        // lxc-stop kill the CT after the timeout (lxc-stop's own default: 60).
+        await shutdownGuest(ctx.sim, g, {
+          cmd,
+          timeout: intOpt(opts, "timeout") ?? 60,
+          forceStop: type === "lxc",
+          reason: `${cmd}-reboot`,
+          log: (l) => ctx.out(`${l}\n`),
+          signal: ctx.signal,
+        });
         await startGuest(ctx.sim, g, `${cmd}-reboot`, ctx.signal);
         return 0;
       },
@@ -334,7 +357,7 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
         requireQuorum(ctx, host);
         if (g.ha && g.ha.state !== "ignored") {
           ctx.out(`Requesting HA migration for ${kind} ${vmid} to node ${target}\n`);
-          g.ha.pendingMigrate = target;
+          queueCrmCommand(ctx.sim, host, `migrate ${type === "qemu" ? "vm" : "ct"}:${vmid} ${target}`);
           const t = ctx.sim.startTask(host.name, "hamigrate", String(vmid));
           ctx.sim.finishTask(t, "OK");
           return 0;
@@ -362,6 +385,7 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
           online: running && online,
           withLocalDisks: withLocal,
           restart,
+          shutdownTimeout: type === "lxc" ? intOpt(opts, "timeout") : undefined,
           via: "cli",
           log: (l) => ctx.out(`${l}\n`),
           signal: ctx.signal,

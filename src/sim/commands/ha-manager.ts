@@ -1,5 +1,14 @@
 import { clusterQuorum, isOnline } from "../model/cluster.js";
-import { haActive, haGuests, haMaster, haServiceState, haSid, lrmView } from "../model/ha-view.js";
+import {
+  haActive,
+  haGuests,
+  haMaster,
+  haServiceNode,
+  haServiceState,
+  haSid,
+  lrmView,
+} from "../model/ha-view.js";
+import { queueCrmCommand } from "../ops/ha.js";
 import type { HostState } from "../model/state.js";
 import { onPve, registerCommands } from "./registry.js";
 import { ctime } from "./time-format.js";
@@ -24,10 +33,10 @@ function status(ctx: CommandContext, host: HostState): number {
       out += `master ${master} (${isOnline(ctx.sim.state.hosts[master]) && q.quorate ? "active" : "old timestamp - dead?"}, ${ctime(now)})\n`;
     for (const n of c.nodes) {
       const v = lrmView(ctx.sim, c, n);
-      out += `lrm ${n} (${v.word}, ${ctime(v.dead ? now - 180_000 : now)})\n`;
+      out += `lrm ${n} (${v.word}, ${ctime(v.timestamp)})\n`;
     }
     for (const g of haGuests(ctx.sim, c))
-      out += `service ${haSid(g)} (${g.node}, ${haServiceState(ctx.sim, g)})\n`;
+      out += `service ${haSid(g)} (${haServiceNode(g)}, ${haServiceState(ctx.sim, g)})\n`;
   }
   ctx.out(out);
   return 0;
@@ -62,19 +71,29 @@ function haManager(ctx: CommandContext): number {
     }
     case "crm-command": {
       const [what, action, node] = rest;
+      if (what === "stop") {
+        // crm-command stop <sid> <timeout>: queued for the CRM (0 = hard stop).
+        const [sid, timeout] = rest.slice(1);
+        const g = findService(ctx, host, sid);
+        if (typeof g === "string") return fail(ctx, g.trimEnd());
+        if (!timeout || !/^\d+$/.test(timeout))
+          return fail(ctx, `400 not enough arguments\nha-manager crm-command stop <sid> <timeout>`);
+        if (!quorate) return fail(ctx, "cluster not ready - no quorum?");
+        queueCrmCommand(ctx.sim, host, `stop ${haSid(g)} ${Number(timeout)}`);
+        return 0;
+      }
       if (what !== "node-maintenance" || (action !== "enable" && action !== "disable") || !node) {
-        if (what === "migrate" || what === "relocate" || what === "stop")
+        if (what === "migrate" || what === "relocate")
           return haManager({ ...ctx, argv: ["ha-manager", what, ...rest.slice(1)] });
         return fail(
           ctx,
           `400 not enough arguments\nha-manager crm-command node-maintenance <enable|disable> <node>`,
         );
       }
-      if (!c?.nodes.includes(node))
-        return fail(ctx, `400 Parameter verification failed.\nnode: no such cluster node '${node}'\n`);
+      // PVE::Cluster::check_node_exists, then queue_crm_commands under the ha domain lock.
+      if (!c?.nodes.includes(node)) return fail(ctx, `no such cluster node '${node}'`);
       if (!quorate) return fail(ctx, "cluster not ready - no quorum?");
-      if (action === "enable") c.maintenanceRequested[node] = true;
-      else delete c.maintenanceRequested[node];
+      queueCrmCommand(ctx.sim, host, `${action}-node-maintenance ${node}`);
       return 0;
     }
     case "migrate":
@@ -86,8 +105,8 @@ function haManager(ctx: CommandContext): number {
       if (!target || !c.nodes.includes(target))
         return fail(ctx, `400 Parameter verification failed.\nnode: no such cluster node '${target ?? ""}'`);
       if (!quorate) return fail(ctx, "cluster not ready - no quorum?");
-      if (g.node === target) return fail(ctx, `service '${haSid(g)}' already on node '${target}'`);
-      g.ha!.pendingMigrate = target;
+      if (haServiceNode(g) === target) return fail(ctx, `service '${haSid(g)}' already on node '${target}'`);
+      queueCrmCommand(ctx.sim, host, `${sub} ${haSid(g)} ${target}`);
       const t = ctx.sim.startTask(host.name, "hamigrate", String(g.vmid));
       ctx.sim.finishTask(t, "OK");
       return 0;
@@ -102,7 +121,8 @@ function haManager(ctx: CommandContext): number {
       const stateIdx = rest.indexOf("--state");
       const state = (stateIdx >= 0 ? rest[stateIdx + 1] : "started") as
         "started" | "stopped" | "ignored" | "disabled";
-      g.ha = { state, runtime: g.status === "running" ? "started" : "stopped" };
+      // The CRM adds a new service as request_start/request_stop; the sim starts it from stopped.
+      g.ha = { state, runtime: "stopped", uid: 1 };
       return 0;
     }
     case "remove": {

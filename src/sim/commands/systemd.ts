@@ -154,7 +154,16 @@ function unitProperties(ctx: CommandContext, name: string): Record<string, strin
       LoadState: "loaded",
       ActiveState: svc.active,
       FreezerState: "running",
-      SubState: svc.active === "active" ? "running" : svc.active === "failed" ? "failed" : "dead",
+      SubState:
+        svc.active === "active"
+          ? "running"
+          : svc.active === "failed"
+            ? "failed"
+            : svc.active === "activating"
+              ? "start"
+              : svc.active === "deactivating"
+                ? "stop-sigterm"
+                : "dead",
       FragmentPath: `/lib/systemd/system/${id}`,
       UnitFileState: svc.enabled ? "enabled" : "disabled",
       UnitFilePreset: "enabled",

@@ -101,6 +101,22 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     mode: z.enum(["http500", "refused", "timeout"]).default("http500"),
     ...common,
   }),
+  /**
+   * The guest ignores shutdown requests (no ACPI handling, no guest agent; a CT whose init ignores
+   * SIGPWR): it never shuts down gracefully, so only a hard stop ends it.
+   * - `qm shutdown <vmid> [--timeout N]` (default 60): waits N s, fails with
+   *   `VM quit/powerdown failed - got timeout` (exit 255), the VM keeps running; with `--forceStop 1`
+   *   prints `VM still running - terminating now with SIGTERM` and stops it (exit 0).
+   *   `qm reboot` fails the same way (it never forces).
+   * - `pct shutdown <vmid> [--timeout N]` (default 60): `lxc-stop --nokill` gives up after N s
+   *   (`command 'lxc-stop -n <vmid> --nokill --timeout N' failed: exit code 1`), pct waits N+5 s more
+   *   and fails with `container did not stop` (exit 255); with `--forceStop 1` lxc-stop kills it at
+   *   N s (exit 0). `pct migrate --restart` (timeout 180, never forced) aborts with
+   *   `migration aborted (duration …): container did not stop`.
+   * - A node shutdown/reboot: `stopall` gives each guest 180 s, then hard-stops it; HA's own stop
+   *   gives a VM 60 s then hard-stops it, a CT 60 s (+65) without forcing.
+   */
+  z.strictObject({ kind: z.literal("ignoresShutdown"), vmid: z.number().int(), ...common }),
   /** The guest's storage cannot snapshot: `snapshot feature is not available` (exit 255). */
   z.strictObject({ kind: z.literal("snapshotUnsupported"), vmid: z.number().int(), ...common }),
   /**

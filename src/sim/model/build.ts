@@ -318,7 +318,8 @@ function buildGuest(
       ? {
           state: ha.state,
           group: ha.group,
-          runtime: ha.state === "started" ? (running ? "started" : "stopped") : ha.state,
+          runtime: ha.state === "started" ? (running ? "started" : "stopped") : "stopped",
+          uid: 1,
         }
       : undefined,
     onboot: g.onboot,
@@ -331,6 +332,7 @@ function buildGuest(
       g.type === "lxc" ? buildContents(g.name, g.container ?? containerSchema.parse({}), now) : undefined,
     health: (g.container?.health ?? []).map((h) => ({ ...h, services: [...h.services] })),
     hostName,
+    ...(g.shutdownSeconds !== undefined ? { shutdownSeconds: g.shutdownSeconds } : {}),
     macSeed: g.vmid * 7919,
   };
 }
@@ -342,7 +344,7 @@ export function buildState(fleet: Fleet, now: number): SimState {
     hosts: {},
     guests: {},
     tasks: [],
-    history: { bootIds: {}, migrations: [], guestEvents: [], commands: [], reboots: [] },
+    history: { bootIds: {}, migrations: [], guestEvents: [], commands: [], reboots: [], ha: [] },
   };
   fleet.clusters.forEach((c, ci) => {
     const storages: StorageState[] = c.storages.map((s) => ({
@@ -362,7 +364,9 @@ export function buildState(fleet: Fleet, now: number): SimState {
       storages,
       pools: [...pools],
       maintenanceRequested: {},
+      crmCommands: [],
       haNodeStatus: {},
+      lrm: {},
       backups: [],
     };
     state.clusters[c.name] = cluster;
@@ -383,6 +387,13 @@ export function buildState(fleet: Fleet, now: number): SimState {
       state.hosts[n.name] = host;
       state.history.bootIds[n.name] = [host.bootId];
       cluster.haNodeStatus[n.name] = n.online ? "online" : "unknown";
+      // A running LRM holds its agent lock ("active") only while it has active services.
+      const hasServices = c.guests.some(
+        (g) => g.node === n.name && g.ha !== false && (g.ha === true || g.ha.state === "started"),
+      );
+      cluster.lrm[n.name] = n.online
+        ? { mode: "active", state: hasServices ? "active" : "wait_for_agent_lock" }
+        : { mode: "active", state: "wait_for_agent_lock", lastWriteAt: now - 86_400_000 };
     });
     for (const g of c.guests) {
       let hostName: string | undefined;

@@ -1,9 +1,13 @@
 import type { Sim } from "../world.js";
 import type { ClusterState, GuestState, HostState } from "./state.js";
 
-/** A node is a cluster member while its corosync runs: from boot until it is down. */
+/**
+ * A node is a cluster member while its corosync runs: from shortly after boot (corosync is still
+ * `activating` when SSH already accepts) until it is down.
+ */
 export function isOnline(host: HostState | undefined): boolean {
-  return host !== undefined && (host.power === "up" || host.power === "shutting-down");
+  if (host === undefined || (host.power !== "up" && host.power !== "shutting-down")) return false;
+  return !(host.kind === "pve" && host.services.corosync?.active === "activating");
 }
 
 export interface Quorum {

@@ -187,13 +187,29 @@ export interface GuestSaved {
 }
 
 export interface HaConfig {
+  /** The request state in resources.cfg. */
   state: "started" | "stopped" | "ignored" | "disabled";
   group?: string;
-  /** Runtime HA state of the service (started, migrate, freeze, stopped, error). */
+  /**
+   * The CRM's state of the service in manager_status (started, request_stop, stopped, migrate,
+   * relocate, freeze, fence, recovery, error).
+   */
   runtime: string;
-  /** Node the service was moved away from by maintenance; it moves back when maintenance ends. */
+  /** Bumped on every CRM state change (manager_status `uid`); LRM results answer one uid. */
+  uid: number;
+  /** `maintenance_node`: where the service ran when its node entered maintenance; it returns there. */
   maintenanceOrigin?: string;
+  /** A queued `migrate`/`relocate` crm command the CRM has accepted (`cmd` in manager_status). */
   pendingMigrate?: string;
+  /** A queued `stop <sid> <timeout>` crm command (`cmd`). */
+  pendingStop?: number;
+  /** While migrate/relocate: the node it leaves and the node it goes to (manager_status node/target). */
+  source?: string;
+  target?: string;
+  /** The shutdown timeout of the current request_stop (0 = hard stop; undefined = the agent's 60 s). */
+  stopTimeout?: number;
+  /** The LRM's result for a uid: ok, or failed. The CRM acts on it in its next round. */
+  result?: { uid: number; ok: boolean };
 }
 
 export interface GuestState {
@@ -221,6 +237,8 @@ export interface GuestState {
   health: HealthEndpointState[];
   /** For a VM that is an SSH host: that host's name. */
   hostName?: string;
+  /** Seconds a graceful shutdown takes (ACPI / SIGPWR to init); default timing.guestShutdownSeconds. */
+  shutdownSeconds?: number;
   macSeed: number;
 }
 
@@ -257,6 +275,21 @@ export interface TaskRecord {
   endtime?: number;
 }
 
+export type LrmMode = "active" | "maintenance" | "restart" | "shutdown";
+export type LrmStateName = "wait_for_agent_lock" | "active" | "maintenance" | "lost_agent_lock";
+
+/**
+ * What a node's LRM last wrote to `/etc/pve/nodes/<node>/lrm_status`. It lives in the cluster file
+ * system, so it survives the node's reboot: while pve-ha-lrm is not running, the CRM and the status
+ * API keep reading what it wrote before it stopped.
+ */
+export interface LrmStatusFile {
+  mode: LrmMode;
+  state: LrmStateName;
+  /** When a stopped LRM wrote it last (a running LRM rewrites it every round). */
+  lastWriteAt?: number;
+}
+
 export interface ClusterState {
   name: string;
   standalone: boolean;
@@ -264,10 +297,17 @@ export interface ClusterState {
   nodes: string[];
   storages: StorageState[];
   pools: string[];
-  /** Maintenance as requested with `ha-manager crm-command node-maintenance`. */
+  /**
+   * manager_status `node_request`: maintenance the CRM accepted from a queued
+   * `enable-node-maintenance` command (false once a `disable-node-maintenance` cleared it).
+   */
   maintenanceRequested: Record<string, boolean>;
-  /** CRM view of each node: online, maintenance, unknown, fence. */
+  /** CRM commands queued by `ha-manager` (/etc/pve/ha/crm_commands), read by the next CRM round. */
+  crmCommands: string[];
+  /** CRM view of each node: online, maintenance, unknown, fence, gone. */
   haNodeStatus: Record<string, string>;
+  /** Each node's lrm_status file. */
+  lrm: Record<string, LrmStatusFile>;
   haMaster?: string;
   backups: BackupArchive[];
 }
@@ -293,6 +333,40 @@ export interface GuestEvent {
   reason: string;
 }
 
+/**
+ * One entry of the HA log. `lrm` is the node's LRM at that moment: its state when pve-ha-lrm runs,
+ * `not-running` when it does not (node down, service activating after boot, stopped);
+ * `lrmService` is what `systemctl is-active pve-ha-lrm` says on the node (`down` when it is off).
+ */
+export interface HaEvent {
+  at: number;
+  cluster: string;
+  node: string;
+  /**
+   * `maintenance-enable`/`maintenance-disable`: `ha-manager crm-command node-maintenance` queued the
+   * command (`by` names the host it ran on). `node-request`: the CRM processed it (`to`:
+   * `maintenance`, `none`, or `ignored`/`dropped` with `detail`). `node-status`: the CRM's node state
+   * changed. `lrm-mode`/`lrm-state`: what the LRM wrote changed. `service`: a CRM service state
+   * change (`sid`, and `target` for a migration).
+   */
+  event:
+    | "maintenance-enable"
+    | "maintenance-disable"
+    | "node-request"
+    | "node-status"
+    | "lrm-mode"
+    | "lrm-state"
+    | "service";
+  from?: string;
+  to?: string;
+  lrm: LrmStateName | "not-running";
+  lrmService: ServiceActive | "down";
+  by?: string;
+  sid?: string;
+  target?: string;
+  detail?: string;
+}
+
 export interface SimHistory {
   bootIds: Record<string, string[]>;
   migrations: MigrationRecord[];
@@ -300,6 +374,8 @@ export interface SimHistory {
   /** Every command line the hosts executed, for tests that prove what was (not) run. */
   commands: { host: string; at: number; command: string; via: "ssh" | "unit" | "pct-exec" }[];
   reboots: { host: string; at: number; kernel: string }[];
+  /** HA: maintenance requests, the CRM's node states, LRM mode/state changes, service moves. */
+  ha: HaEvent[];
 }
 
 export interface SimState {

@@ -4,7 +4,7 @@ import { localDisks } from "../model/guest-config.js";
 import type { GuestState, MigrationRecord } from "../model/state.js";
 import type { Sim } from "../world.js";
 import { OpError } from "./errors.js";
-import { setStopped, startGuest } from "./power.js";
+import { shutdownGuest, startGuest } from "./power.js";
 
 /**
  * Guest migration as qemu-server/pve-container do it: a `qmigrate`/`vzmigrate` task on the source,
@@ -18,6 +18,8 @@ export interface MigrateOptions {
   online: boolean;
   withLocalDisks: boolean;
   restart: boolean;
+  /** `pct migrate --timeout`: the restart-mode shutdown timeout (default 180, never forced). */
+  shutdownTimeout?: number;
   via: "cli" | "ha";
   /** Task log lines go here (the CLI prints them). */
   log: (line: string) => void;
@@ -69,8 +71,24 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
     const diskBytes = disks.reduce((s, d) => s + d.sizeBytes, 0);
     if (g.type === "lxc" && wasRunning && opts.restart) {
       log(`shutdown CT ${g.vmid}`);
-      await sim.sleep(sim.timing.guestShutdownSeconds, opts.signal);
-      setStopped(sim, g, "migrate");
+      // pve-container's prepare(): PVE::LXC::vm_stop($vmid, 0, $timeout // 180), i.e. --nokill.
+      try {
+        await shutdownGuest(sim, g, {
+          cmd: "pct",
+          timeout: opts.shutdownTimeout ?? 180,
+          forceStop: false,
+          reason: "migrate",
+          log,
+          signal: opts.signal,
+        });
+      } catch (e) {
+        if (!(e instanceof OpError)) throw e;
+        const msg = `migration aborted (duration ${duration()}): ${e.message}`;
+        log(`ERROR: ${msg}`);
+        record(false, msg);
+        sim.finishTask(task, "migration aborted");
+        throw new OpError("migration aborted");
+      }
     }
     log(
       `starting migration of ${g.type === "qemu" ? "VM" : "CT"} ${g.vmid} to node '${opts.target}' (${target.ip})`,

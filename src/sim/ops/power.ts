@@ -20,6 +20,32 @@ export function onHostDown(killer: UnitKiller): void {
   unitKillers.push(killer);
 }
 
+type ShutdownHook = (sim: Sim, host: HostState, reason: string) => Promise<void>;
+let lrmShutdown: ShutdownHook | undefined;
+
+/** Lets the HA LRM take part in a node shutdown (it stops or freezes HA guests, then exits). */
+export function onLrmShutdown(hook: ShutdownHook): void {
+  lrmShutdown = hook;
+}
+
+/**
+ * When each PVE service becomes active after boot, as a share of `timing.servicesStartSeconds`
+ * (systemd order from the units' After=: pve-cluster before corosync, pvedaemon/pvestatd after both,
+ * pveproxy after pvedaemon, pve-ha-crm after pvedaemon, pve-ha-lrm after pveproxy and pve-ha-crm).
+ * ssh, cron, chrony and zfs-zed are up when SSH accepts.
+ */
+const PVE_START_SHARE: Record<string, number> = {
+  "pve-cluster": 0.2,
+  corosync: 0.3,
+  pvedaemon: 0.5,
+  pvestatd: 0.5,
+  "pve-firewall": 0.5,
+  pvescheduler: 0.6,
+  pveproxy: 0.7,
+  "pve-ha-crm": 0.8,
+  "pve-ha-lrm": 1,
+};
+
 /** Takes a host off the network at once: SSH refused, units killed, node offline in the cluster. */
 export function hostDown(sim: Sim, host: HostState): void {
   if (host.power === "down") return;
@@ -38,11 +64,35 @@ export function bootHost(sim: Sim, host: HostState): void {
   host.bootedAt = sim.now();
   host.units = {};
   host.apt.lockHolder = undefined;
+  const standalone = sim.clusterOf(host)?.standalone ?? true;
+  const later: [string, number][] = [];
   for (const [name, svc] of Object.entries(host.services)) {
     const failing =
       sim.faults.find("serviceFailed", (f) => f.service === name && f.host === host.name) !== undefined;
-    svc.active = failing ? "failed" : svc.enabled ? "active" : "inactive";
+    const share = host.kind === "pve" ? PVE_START_SHARE[name] : undefined;
+    // A standalone node has no corosync membership to wait for (nor an HA stack to start).
+    const delay =
+      share !== undefined && !(standalone && name === "corosync")
+        ? share * sim.timing.servicesStartSeconds
+        : 0;
+    svc.active = failing ? "failed" : !svc.enabled ? "inactive" : delay > 0 ? "activating" : "active";
     svc.since = sim.now();
+    if (svc.active === "activating") later.push([name, delay]);
+  }
+  if (later.length > 0) {
+    const bootId = host.bootId;
+    sim.spawn(`services ${host.name}`, async () => {
+      let waited = 0;
+      for (const [name, delay] of later.sort((a, b) => a[1] - b[1])) {
+        await sim.sleep(delay - waited);
+        waited = delay;
+        const svc = host.services[name];
+        if (host.bootId !== bootId || host.power !== "up") return;
+        if (svc?.active !== "activating") continue;
+        svc.active = "active";
+        svc.since = sim.now();
+      }
+    });
   }
   host.power = "up";
   sim.state.history.reboots.push({ host: host.name, at: sim.now(), kernel: host.kernelRunning });
@@ -57,7 +107,11 @@ function startGuestsAfterBoot(sim: Sim, host: HostState): void {
     .filter((g) => g.status !== "running" && !g.ha && g.onboot)
     .sort((a, b) => a.vmid - b.vmid);
   if (toStart.length === 0) return;
+  const bootId = host.bootId;
   sim.spawn(`onboot ${host.name}`, async () => {
+    // pve-guests.service (startall) is ordered after pveproxy, pve-ha-crm and pve-ha-lrm.
+    await sim.sleep(sim.timing.servicesStartSeconds);
+    if (host.bootId !== bootId) return;
     for (const g of toStart) {
       if (host.power !== "up" || g.node !== host.name || g.status === "running") continue;
       try {
@@ -95,20 +149,49 @@ export function schedulePowerOff(sim: Sim, host: HostState, reason = "poweroff")
   return true;
 }
 
+/**
+ * A node shutdown as systemd runs it on PVE: transient units are stopped at once; pve-guests runs
+ * `stopall` for the guests HA does not manage (each gets `timeout 180` with force-stop, at most
+ * min(cpus - 1, 8) at a time); then pve-ha-lrm stops (the LRM stops or freezes the HA guests and
+ * waits for the CRM, see ops/ha.ts); anything still running dies with the node.
+ */
 async function shutdownHost(sim: Sim, host: HostState, reason: string): Promise<void> {
   host.power = "shutting-down";
   // systemd stops transient units (SIGTERM) as soon as the shutdown starts.
   for (const k of unitKillers) k(sim, host);
   if (host.kind === "pve") {
-    for (const g of sim.guestsOn(host.name)) {
-      if (g.status !== "running") continue;
-      // A clean node shutdown freezes HA services; they start again on the same node.
-      if (g.ha && g.ha.state === "started") g.ha.runtime = "freeze";
-      setStopped(sim, g, `node-${reason}`);
-    }
+    const plain = sim.guestsOn(host.name).filter((g) => g.status === "running" && !haManaged(g));
+    // stopall goes by descending vmid (no startup order in the sim).
+    plain.sort((a, b) => b.vmid - a.vmid);
+    await pool(Math.min(Math.max(1, host.cpus - 1), 8), plain, async (g) => {
+      if (g.status !== "running" || g.node !== host.name) return;
+      await shutdownGuest(sim, g, {
+        cmd: g.type === "qemu" ? "qm" : "pct",
+        timeout: 180,
+        forceStop: true,
+        reason: `node-${reason}`,
+      }).catch((e: unknown) => {
+        if (e instanceof SimStopped) throw e;
+      });
+    });
+    if (lrmShutdown) await lrmShutdown(sim, host, reason);
+    for (const g of sim.guestsOn(host.name)) setStopped(sim, g, `node-${reason}-killed`);
   }
   await sim.sleep(sim.timing.shutdownSeconds);
   hostDown(sim, host);
+}
+
+function haManaged(g: GuestState): boolean {
+  return g.ha !== undefined && g.ha.state !== "ignored";
+}
+
+async function pool<T>(size: number, items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(size, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 async function bootAfterDown(sim: Sim, host: HostState, seconds: number): Promise<void> {
@@ -187,15 +270,80 @@ export async function startGuest(
   setRunning(sim, g, reason);
 }
 
-/** Stops a guest: gracefully (shutdown, takes time) or at once (stop). */
-export async function stopGuest(
+/** Stops a guest at once (`qm stop`, `pct stop`: QEMU quit / lxc-stop --kill). */
+export function stopGuest(sim: Sim, g: GuestState, reason: string): void {
+  if (g.status !== "running") return;
+  setStopped(sim, g, reason);
+}
+
+/** Seconds the guest takes to shut down gracefully; Infinity when it ignores the request. */
+export function gracefulShutdownSeconds(sim: Sim, g: GuestState): number {
+  if (sim.faults.find("ignoresShutdown", (f) => f.vmid === g.vmid)) return Infinity;
+  return g.shutdownSeconds ?? sim.timing.guestShutdownSeconds;
+}
+
+export interface ShutdownRequest {
+  /** Whose semantics: qemu-server's `vm_stop` (qm) or pve-container's `vm_stop` (pct). */
+  cmd: "qm" | "pct";
+  /** Seconds to wait (the caller applies the real default: 60 for qm/pct shutdown). */
+  timeout: number;
+  forceStop: boolean;
+  /** guestEvents reason of a graceful stop; a hard stop at the timeout gets `<reason>-forced`. */
+  reason: string;
+  /** The task's output (a CLI prints it on stdout). */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * A graceful guest shutdown as Proxmox does it. The request (ACPI powerdown, or SIGPWR to the CT's
+ * init) is delivered at once and the guest goes down after its shutdown time, whether or not the
+ * command still waits. qemu-server (`_do_vm_stop`) waits `timeout` seconds; then with forceStop it
+ * prints `VM still running - terminating now with SIGTERM` and kills QEMU, else it dies with
+ * `VM quit/powerdown failed - got timeout`. pve-container runs `lxc-stop --timeout N` (`--nokill`
+ * without forceStop): forced, lxc-stop kills the CT at N; not forced, lxc-stop fails at N, pct polls
+ * N+5 s more and dies with `container did not stop`. A timeout of 0 makes lxc-stop return at once
+ * and pct wait for the container to go away. Returns how it stopped; throws OpError on failure.
+ */
+export async function shutdownGuest(
   sim: Sim,
   g: GuestState,
-  reason: string,
-  graceful: boolean,
-  signal?: AbortSignal,
-): Promise<void> {
-  if (g.status !== "running") return;
-  if (graceful) await sim.sleep(sim.timing.guestShutdownSeconds, signal);
-  setStopped(sim, g, reason);
+  req: ShutdownRequest,
+): Promise<"stopped" | "forced" | "not-running"> {
+  if (g.status !== "running") return "not-running";
+  const run = g.startedAt;
+  const sameRun = (): boolean => g.status === "running" && g.startedAt === run;
+  const seconds = gracefulShutdownSeconds(sim, g);
+  if (Number.isFinite(seconds))
+    sim.spawn(`shutdown ${g.vmid}`, async () => {
+      await sim.sleep(seconds);
+      if (sameRun()) setStopped(sim, g, req.reason);
+    });
+  /** Polls once a second (as both tools do) until the guest is gone or `limit` seconds passed. */
+  const gone = async (limit: number): Promise<boolean> => {
+    const deadline = sim.now() + limit * 1000;
+    while (sameRun() && sim.now() < deadline)
+      await sim.sleep(Math.min(1, (deadline - sim.now()) / 1000), req.signal);
+    return !sameRun();
+  };
+  const log = req.log ?? (() => undefined);
+  if (req.cmd === "qm") {
+    if (await gone(req.timeout)) return "stopped";
+    if (!req.forceStop) throw new OpError("VM quit/powerdown failed - got timeout");
+    log("VM still running - terminating now with SIGTERM");
+    setStopped(sim, g, `${req.reason}-forced`);
+    return "forced";
+  }
+  if (req.timeout === 0) {
+    await gone(Infinity);
+    return "stopped";
+  }
+  if (await gone(req.timeout)) return "stopped";
+  if (req.forceStop) {
+    setStopped(sim, g, `${req.reason}-forced`);
+    return "forced";
+  }
+  log(`command 'lxc-stop -n ${g.vmid} --nokill --timeout ${req.timeout}' failed: exit code 1`);
+  if (await gone(req.timeout + 5)) return "stopped";
+  throw new OpError("container did not stop");
 }
