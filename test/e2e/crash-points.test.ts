@@ -40,7 +40,7 @@ import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { bundleController, type ControllerBundle } from "../support/controller-bundle.js";
 import { REFIT_BIN, spawnControllerProcess } from "../support/controller-process.js";
-import { ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
+import { ROLLING_HOME, ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");
 const SCALE = Number(process.env.REFIT_CRASH_SCALE ?? 500);
@@ -54,14 +54,6 @@ const TIMING = { pollMs: 5_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 30
 const RUN_TIMEOUT_MS = 30_000;
 /** REFIT_CRASH_VERBOSE=1 prints one line per run as it ends. */
 const VERBOSE = Boolean(process.env.REFIT_CRASH_VERBOSE);
-const HOME: [number, string, string][] = [
-  [100, "pve1", "running"],
-  [101, "pve1", "running"],
-  [102, "pve2", "running"],
-  [103, "pve3", "running"],
-  [200, "pve1", "running"],
-  [201, "pve2", "running"],
-];
 
 interface CrashAt {
   kind: CrashKind;
@@ -205,7 +197,7 @@ async function endStateViolations(
   const guests = Object.values(sim.snapshot().guests)
     .map((g): [number, string, string] => [g.vmid, g.node, g.status])
     .sort((a, b) => a[0] - b[0]);
-  for (const [vmid, node, status] of HOME) {
+  for (const [vmid, node, status] of ROLLING_HOME) {
     const g = guests.find((x) => x[0] === vmid);
     if (!g) v.push(`guest ${vmid} is gone`);
     else if (g[1] !== node || g[2] !== status)
