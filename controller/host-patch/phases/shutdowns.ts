@@ -109,7 +109,8 @@ export function driveStarts(ctx: PatchContext, list: readonly Shutdown[], obs: O
       ctx.now - Date.parse(s.startedAgainAt ?? "") >= ctx.timing.waitMs;
     if ((s.state === "Stopped" || retry) && !ctx.halt) {
       out.changed = true;
-      out.actions.push(run(startGuestCommand(ctx.host, s), `start ${s.vmid}`));
+      // Its onboot may start it at the same moment; the next look proves it either way.
+      out.actions.push(run(startGuestCommand(ctx.host, s), `start ${s.vmid}`, true));
       out.notes.push({
         step: "start",
         outcome: "started",
