@@ -53,7 +53,9 @@ export class Controller {
       clock: opts.clock,
       log: opts.log,
       fleet: new Fleet({ baseDir, logger: opts.log }),
-      notifier: opts.notifier ?? new PlanNotifier(store, opts.clock, opts.log, baseDir),
+      notifier:
+        opts.notifier ??
+        new PlanNotifier({ store, clock: opts.clock, log: opts.log, baseDir, stateDir: opts.stateDir }),
       killSwitch: new KillSwitch(opts.killSwitchPath),
       history: new History(opts.stateDir),
       mutexes: new MutexTable(),
@@ -86,11 +88,15 @@ export class Controller {
   }
 
   async start(): Promise<void> {
+    // The outbox's sender first: what an earlier run still owes goes out while the fleet is observed.
+    await this.deps.notifier.start?.();
     await this.manager.start();
   }
 
   async stop(): Promise<void> {
     await this.manager.stop();
+    // After the reconcilers (nothing enqueues any more), before the store (channel status writes).
+    await this.deps.notifier.stop?.();
     this.deps.fleet.close();
     await this.store.close();
   }

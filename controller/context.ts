@@ -26,9 +26,41 @@ export interface PlanNotice {
   details?: Record<string, unknown>;
 }
 
-/** Delivers plan notices to the plan's channels; never throws for a failed channel. */
+/** How `Notifier.notify` treats one notice. */
+export interface NotifyOptions {
+  /**
+   * The notice's idempotency key (e.g. `HostPatchPlan/<plan>/BeforeReboot/<host>/<cycle>`): a notice
+   * whose key is already in the outbox is not sent again. Default: plan, event, hosts and the plan's cycle.
+   */
+  key?: string;
+  /** Ends `notifyAndWait`'s wait early (controller stopping). */
+  signal?: AbortSignal;
+}
+
+/** How each channel's delivery of a notice stood when `notify` returned. */
+export interface NoticeReceipt {
+  /** The event's id (its idempotency key in the outbox). */
+  id: string;
+  /** How long `notify` waited for the delivery, in the controller's clock. */
+  waitedMs: number;
+  channels: { name: string; state: "Delivered" | "Pending" | "Failed"; attempts: number; message?: string }[];
+}
+
+/**
+ * Sends plan notices to the plan's channels through a persistent outbox: `notify` resolves once the
+ * notice is recorded; delivery goes on in the background. Never throws for a failed channel.
+ */
 export interface Notifier {
-  notify(notice: PlanNotice): Promise<void>;
+  notify(notice: PlanNotice, options?: NotifyOptions): Promise<void>;
+  /**
+   * Like `notify`, then waits for the delivery at most the plan's `notifications.maxWait` (before a
+   * disruptive step) and reports how each channel stood. Undefined: no channel wants the notice.
+   */
+  notifyAndWait?(notice: PlanNotice, options?: NotifyOptions): Promise<NoticeReceipt | undefined>;
+  /** Starts background delivery (what the outbox owes from before a restart first). */
+  start?(): Promise<void>;
+  /** Stops background delivery; what is still owed stays in the outbox for the next start. */
+  stop?(): Promise<void>;
 }
 
 /** How often things are polled, in the controller's clock. */

@@ -144,15 +144,70 @@ async function execute(access: ClusterAccess, c: RemoteCommand, log: Logger): Pr
   }
 }
 
+/** How many notice records `status.notices` keeps (newest last). */
+const NOTICES_KEPT = 5;
+
+/**
+ * Sends the notice through the outbox and waits for it at most the plan's `notifications.maxWait`
+ * (a dead channel never holds the reboot longer); then records how each channel's delivery stood on
+ * `status.notices` and in the history, and the flow goes on. What is still owed is delivered in the
+ * background and shows on the channel's status.
+ */
 async function notify(
   notifier: Notifier,
   target: ApplyTarget,
   notice: Extract<Action, { type: "notify" }>["notice"],
 ): Promise<void> {
-  await notifier.notify({
+  const { hp, deps } = target;
+  const host = hp.spec.host;
+  const full = {
     ...notice,
-    plan: { kind: "HostPatchPlan", name: target.planName, namespace: target.namespace },
+    plan: { kind: "HostPatchPlan" as const, name: target.planName, namespace: target.namespace },
     cluster: target.clusterName,
-    hosts: [target.hp.spec.host],
+    hosts: [host],
+  };
+  const options = {
+    key: `HostPatchPlan/${target.planName}/${notice.event}/${host}/${hp.spec.cycle}`,
+    ...(target.signal ? { signal: target.signal } : {}),
+  };
+  if (!notifier.notifyAndWait) return notifier.notify(full, options);
+  const receipt = await notifier.notifyAndWait(full, options);
+  if (!receipt || target.signal?.aborted) return;
+  const noted: NonNullable<Status["notices"]>[number] = {
+    event: notice.event,
+    id: receipt.id,
+    at: new Date(deps.clock.now()).toISOString(),
+    waitedMs: Math.round(receipt.waitedMs),
+    channels: receipt.channels,
+  };
+  const late = receipt.channels.filter((c) => c.state !== "Delivered");
+  const message =
+    late.length === 0
+      ? `${notice.event} delivered to ${receipt.channels.map((c) => c.name).join(", ")}`
+      : `${notice.event} not delivered after waiting ${Math.round(receipt.waitedMs / 1000)}s to ${late
+          .map((c) => `${c.name} (${c.state.toLowerCase()}${c.message ? `: ${c.message}` : ""})`)
+          .join(", ")}; going on, the outbox keeps sending what is owed`;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const current =
+        tries === 0 ? hp : await deps.store.get("HostPatch", hp.metadata.namespace ?? "", hp.metadata.name);
+      if (!current) break;
+      const notices = [...(current.status?.notices ?? []).filter((n) => n.id !== noted.id), noted].slice(
+        -NOTICES_KEPT,
+      );
+      const status = { ...(current.status ?? {}), notices };
+      const saved = await deps.store.updateStatus({ ...current, status });
+      hp.metadata = saved.metadata;
+      hp.status = status;
+      break;
+    } catch (err) {
+      if (tries === 1) target.log.warn({ err: errorMessage(err) }, "notice delivery not recorded on status");
+    }
+  }
+  await record(target, hp.status?.phase ?? "Pending", {
+    step: "notify",
+    outcome: late.length === 0 ? "done" : "failed",
+    message,
+    extra: { event: notice.event, id: receipt.id },
   });
 }

@@ -1,89 +1,184 @@
 import { createHash } from "node:crypto";
-import type { Clock } from "../../src/clock.js";
-import { channelStatusAfter, notify, type ChannelTarget } from "../../src/notify/dispatcher.js";
-import { secretResolver } from "../../src/secrets/index.js";
-import type { Notifier, PlanNotice } from "../context.js";
+import type { RefitObject } from "../../src/api/kinds.js";
+import { DEFAULT_NOTIFY_MAX_WAIT } from "../../src/api/plan-common.js";
+import { parseDuration } from "../../src/api/primitives.js";
+import { systemClock, type Clock } from "../../src/clock.js";
+import { errorMessage } from "../../src/errors.js";
 import type { Logger } from "../../src/log/logger.js";
+import {
+  channelStatusAfter,
+  channelWants,
+  parseNotificationEvent,
+  type ChannelTarget,
+  type NotificationEvent,
+} from "../../src/notify/index.js";
+import { secretResolver } from "../../src/secrets/index.js";
+import type { NoticeReceipt, Notifier, NotifyOptions, PlanNotice } from "../context.js";
 import type { ObjectStore } from "../runtime/store.js";
+import { Outbox, type OutboxEntry } from "./outbox.js";
+import { OutboxSender } from "./outbox-sender.js";
+
+export interface PlanNotifierOptions {
+  store: ObjectStore;
+  /** The controller's clock: event times, backoff waits and the plan's `maxWait`. */
+  clock: Clock;
+  log: Logger;
+  /** Relative secret file paths are read from here (the desired-state directory). */
+  baseDir: string;
+  /** The outbox lives in `<stateDir>/outbox`. */
+  stateDir: string;
+  /** Per-attempt HTTP timeouts; default the system clock (a scaled clock does not speed up the network). */
+  transportClock?: Clock;
+  fetch?: typeof fetch;
+  /** Fraction by which each backoff wait is shortened at random; default 0.2. */
+  jitter?: number;
+}
+
+const EVENT_ID = /^[\x21-\x7e]{1,253}$/;
+
+/** The event id for an idempotency key: the key itself when it is a valid id, else a digest of it. */
+export function eventIdFor(key: string, notice: Pick<PlanNotice, "plan" | "event">): string {
+  if (EVENT_ID.test(key)) return key;
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 24);
+  return `${notice.plan.kind}/${notice.plan.name}/${notice.event}/${digest}`.slice(0, 253);
+}
+
+/** Plan, event, hosts and the plan's current cycle: the same notice within one cycle is sent once. */
+export function defaultNoticeKey(notice: PlanNotice, plan: RefitObject | undefined): string {
+  const status = (plan?.status ?? {}) as { cycle?: unknown; currentCycle?: unknown };
+  const cycle = typeof status.cycle === "string" ? status.cycle : status.currentCycle;
+  return [
+    notice.plan.kind,
+    notice.plan.name,
+    notice.event,
+    notice.hosts.join(",") || "-",
+    typeof cycle === "string" && cycle !== "" ? cycle : "-",
+  ].join("/");
+}
 
 /**
- * Sends a plan's notices to the NotificationChannels its spec names and records each delivery on the
- * channel's status. A failed channel is logged and recorded, never thrown: notifying must not stop
- * a patch.
+ * Sends a plan's notices to the NotificationChannels its spec names, through the persistent outbox:
+ * `notify` records the event (once per idempotency key) and returns; the background sender delivers
+ * it and records each outcome on the channel's status. With `wait`, `notify` waits at most the plan's
+ * `notifications.maxWait` for the delivery and reports how it stood. A failed channel is logged and
+ * recorded, never thrown: notifying must not stop a patch.
  */
 export class PlanNotifier implements Notifier {
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly baseDir: string,
-    private readonly fetchImpl?: typeof fetch,
-  ) {}
+  readonly outbox: Outbox;
+  readonly sender: OutboxSender;
+  private readonly store: ObjectStore;
+  private readonly clock: Clock;
+  private readonly log: Logger;
 
-  async notify(notice: PlanNotice): Promise<void> {
-    const plan = await this.store.get(notice.plan.kind, notice.plan.namespace, notice.plan.name);
-    if (!plan) return;
-    const channels: ChannelTarget[] = [];
-    for (const ref of plan.spec.notifications.channelRefs) {
-      const ch = await this.store.get("NotificationChannel", notice.plan.namespace, ref.name);
-      if (ch) channels.push({ name: ref.name, spec: ch.spec });
-    }
-    const at = new Date(this.clock.now()).toISOString();
-    const id = createHash("sha256")
-      .update(`${notice.plan.kind}/${notice.plan.name}/${notice.event}/${notice.hosts.join(",")}/${at}`)
-      .digest("hex")
-      .slice(0, 24);
-    this.log.info(
-      { plan: notice.plan.name, event: notice.event, severity: notice.severity, hosts: notice.hosts },
-      notice.summary,
-    );
-    if (channels.length === 0) return;
+  constructor(opts: PlanNotifierOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.log = opts.log;
+    this.outbox = new Outbox(opts.stateDir, opts.log);
+    this.sender = new OutboxSender({
+      outbox: this.outbox,
+      clock: opts.clock,
+      transportClock: opts.transportClock ?? systemClock,
+      log: opts.log,
+      secrets: secretResolver({ baseDir: opts.baseDir }),
+      channel: async (namespace, name) => {
+        const ch = await this.store.get("NotificationChannel", namespace, name);
+        return ch ? { name, spec: ch.spec } : undefined;
+      },
+      onFinished: async (namespace, result) => {
+        const ch = await this.store.get("NotificationChannel", namespace, result.channel);
+        if (!ch) return;
+        ch.status = { ...(ch.status ?? {}), ...channelStatusAfter(ch.status, result) };
+        await this.store.updateStatus(ch);
+      },
+      ...(opts.jitter === undefined ? {} : { jitter: opts.jitter }),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.sender.start();
+  }
+
+  stop(): Promise<void> {
+    return this.sender.stop();
+  }
+
+  async notify(notice: PlanNotice, options: NotifyOptions = {}): Promise<void> {
+    await this.send(notice, options, false);
+  }
+
+  notifyAndWait(notice: PlanNotice, options: NotifyOptions = {}): Promise<NoticeReceipt | undefined> {
+    return this.send(notice, options, true);
+  }
+
+  private async send(
+    notice: PlanNotice,
+    options: NotifyOptions,
+    wait: boolean,
+  ): Promise<NoticeReceipt | undefined> {
     try {
-      const results = await notify(
-        {
-          id,
-          event: notice.event,
-          severity: notice.severity,
-          plan: { kind: notice.plan.kind, name: notice.plan.name },
-          ...(notice.cluster ? { cluster: notice.cluster } : {}),
-          hosts: notice.hosts,
-          summary: notice.summary.replace(/[\r\n]+/g, " ").slice(0, 1000),
-          ...(notice.details ? { details: notice.details } : {}),
-          at,
-        },
-        channels,
-        {
-          secrets: secretResolver({ baseDir: this.baseDir }),
-          clock: this.clock,
-          ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}),
-        },
-        {
-          ...(plan.spec.notifications.minSeverity
-            ? { minSeverity: plan.spec.notifications.minSeverity }
-            : {}),
-          ...(plan.spec.notifications.events ? { events: plan.spec.notifications.events } : {}),
-        },
+      const plan = await this.store.get(notice.plan.kind, notice.plan.namespace, notice.plan.name);
+      if (!plan) return undefined;
+      const key = options.key ?? defaultNoticeKey(notice, plan);
+      const event: NotificationEvent = parseNotificationEvent({
+        id: eventIdFor(key, notice),
+        event: notice.event,
+        severity: notice.severity,
+        plan: { kind: notice.plan.kind, name: notice.plan.name },
+        ...(notice.cluster ? { cluster: notice.cluster } : {}),
+        hosts: notice.hosts,
+        summary: notice.summary.replace(/[\r\n]+/g, " ").slice(0, 1000),
+        ...(notice.details ? { details: notice.details } : {}),
+        at: new Date(this.clock.now()).toISOString(),
+      });
+      this.log.info(
+        { plan: notice.plan.name, event: notice.event, severity: notice.severity, hosts: notice.hosts },
+        notice.summary,
       );
-      for (const r of results) {
-        if (!r.ok)
-          this.log.warn(
-            { channel: r.channel, event: r.event, reason: r.reason },
-            r.error ?? "delivery failed",
-          );
-        const ch = await this.store.get("NotificationChannel", notice.plan.namespace, r.channel);
-        if (!ch) continue;
-        ch.status = { ...(ch.status ?? {}), ...channelStatusAfter(ch.status, r) };
-        await this.store
-          .updateStatus(ch)
-          .catch((err: unknown) =>
-            this.log.warn({ channel: r.channel, err: String(err) }, "channel status not recorded"),
-          );
+      const settings = plan.spec.notifications;
+      const filter = {
+        ...(settings.minSeverity ? { minSeverity: settings.minSeverity } : {}),
+        ...(settings.events ? { events: settings.events } : {}),
+      };
+      const wanted: ChannelTarget[] = [];
+      for (const ref of settings.channelRefs) {
+        const ch = await this.store.get("NotificationChannel", notice.plan.namespace, ref.name);
+        if (ch && channelWants(ch.spec, event, filter)) wanted.push({ name: ref.name, spec: ch.spec });
       }
+      if (wanted.length === 0) return undefined;
+      const entry: OutboxEntry = {
+        version: 1,
+        key,
+        namespace: notice.plan.namespace,
+        event,
+        enqueuedAt: event.at,
+        channels: wanted.map((c) => ({ name: c.name, state: "Pending", attempts: 0 })),
+      };
+      const inForce = await this.sender.enqueue(entry);
+      const waitedMs = wait
+        ? await this.sender.waitFor(
+            key,
+            parseDuration(settings.maxWait ?? DEFAULT_NOTIFY_MAX_WAIT),
+            options.signal,
+          )
+        : 0;
+      return {
+        id: inForce.event.id,
+        waitedMs,
+        channels: inForce.channels.map((c) => ({
+          name: c.name,
+          state: c.state,
+          attempts: c.attempts,
+          ...(c.state !== "Delivered" && c.message !== undefined ? { message: c.message } : {}),
+        })),
+      };
     } catch (err) {
       this.log.warn(
-        { plan: notice.plan.name, event: notice.event, err: String(err) },
+        { plan: notice.plan.name, event: notice.event, err: errorMessage(err) },
         "notification not sent",
       );
+      return undefined;
     }
   }
 }

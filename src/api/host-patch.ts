@@ -2,6 +2,7 @@ import { z } from "zod";
 import { baseStatusShape, kindSchema } from "./meta.js";
 import { duration, objectName, objectRef, vmid } from "./primitives.js";
 import { hostProfile } from "./host-patch-plan.js";
+import { noticeRecord } from "./plan-common.js";
 
 /** One host of one plan: made by the controller, never by a user. */
 export const hostPatchSpec = z.strictObject({
@@ -112,6 +113,12 @@ export const hostPatchStatus = z.strictObject({
   lastError: z
     .strictObject({ reason: z.string(), message: z.string(), at: z.string(), retryable: z.boolean() })
     .optional(),
+  notices: z
+    .array(noticeRecord)
+    .optional()
+    .describe(
+      "Notices a step waited for (BeforeReboot) and how each channel's delivery stood when it went on",
+    ),
 });
 
 export const hostPatch = kindSchema("HostPatch", hostPatchSpec, hostPatchStatus);

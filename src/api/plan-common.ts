@@ -30,8 +30,16 @@ export const notificationsSpec = z.strictObject({
     .describe("NotificationChannels that receive this plan's events"),
   minSeverity: severity.optional().describe("Overrides each channel's minimum severity for this plan"),
   events: z.array(notificationEvent).optional().describe("Events to send; default: the profile's events"),
+  maxWait: duration
+    .optional()
+    .describe(
+      "How long a step that notifies first (the reboot after BeforeReboot) waits for delivery, default 15s; then it goes on and the notice stays in the outbox until delivered",
+    ),
 });
 export type NotificationsSpec = z.infer<typeof notificationsSpec>;
+
+/** `notifications.maxWait` when the plan does not set it. */
+export const DEFAULT_NOTIFY_MAX_WAIT = "15s";
 
 /**
  * When a plan may act: windows, blackouts, a named mutex, ordering and suspension. Evaluated by the
@@ -58,3 +66,23 @@ export const concurrencySpec = z.strictObject({
   jitter: duration.default("0s").describe("Random delay before each target starts, up to this much"),
   maxFailures: z.number().int().min(0).default(0).describe("Failed targets tolerated before the plan stalls"),
 });
+
+/** How one channel's delivery of a notice stood when the step that sent it went on. */
+export const noticeChannelState = z.strictObject({
+  name: z.string().describe("The NotificationChannel"),
+  state: z
+    .enum(["Delivered", "Pending", "Failed"])
+    .describe("Pending: still owed, delivered in the background"),
+  attempts: z.number().int().min(0),
+  message: z.string().optional().describe("The last failed attempt, naming the channel, never its URL"),
+});
+
+/** A notice a step waited for (at most the plan's `notifications.maxWait`) before it went on. */
+export const noticeRecord = z.strictObject({
+  event: notificationEvent,
+  id: z.string().describe("The event's id: its idempotency key in the outbox, sent as X-Refit-Event-Id"),
+  at: z.string().describe("When the step stopped waiting for it"),
+  waitedMs: z.number().int().min(0),
+  channels: z.array(noticeChannelState),
+});
+export type NoticeRecord = z.infer<typeof noticeRecord>;

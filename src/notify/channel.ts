@@ -14,8 +14,30 @@ export interface DeliveryContext {
   /** Name of the NotificationChannel: the only way errors refer to it (its URL is a secret). */
   channel: string;
   secrets: SecretResolver;
-  /** Per-attempt timeouts and retry backoff wait on this clock. */
+  /** Retry backoff waits on this clock (and per-attempt timeouts, unless `transportClock` is given). */
   clock: Clock;
+  /**
+   * Per-attempt timeouts wait on this clock: they measure the network, which a scaled clock does not
+   * speed up, so the controller passes the system clock (as SSH does). Default: `clock`.
+   */
+  transportClock?: Clock;
+  /**
+   * Each backoff wait is shortened by up to this fraction (0–1) at random, so deliveries that failed
+   * together do not retry in lock step. Default 0; a server's Retry-After is never shortened.
+   */
+  jitter?: number;
+  /** Random numbers in [0, 1) for the jitter; default Math.random. */
+  random?: () => number;
+  /**
+   * Attempts already made for this delivery (by an earlier process): numbering and backoff continue
+   * from there, and only the remaining `retries` are made. Default 0.
+   */
+  attemptsBefore?: number;
+  /**
+   * Called after each failed attempt that will be retried, before the wait: the outbox records the
+   * attempt so a restart continues the count. Errors it throws are ignored.
+   */
+  onRetry?: (info: { attempt: number; max: number; waitMs: number; message: string }) => Promise<void> | void;
   /** Cancels the delivery (controller shutdown); an aborted delivery rejects as retryable. */
   signal?: AbortSignal;
   /** Default: the global fetch. */

@@ -49,7 +49,11 @@ export function channelWants(
   return severityAllows(options.minSeverity ?? spec.minSeverity, event.severity);
 }
 
-async function deliverOne(
+/**
+ * Delivers a valid event to one channel (with the channel's retries) and reports the outcome; never
+ * throws. The outbox's sender delivers through this, one entry and channel at a time.
+ */
+export async function deliverToChannel(
   event: NotificationEvent,
   target: ChannelTarget,
   ctx: DispatchContext,
@@ -96,7 +100,7 @@ export async function notify(
 ): Promise<ChannelDeliveryResult[]> {
   const valid = parseNotificationEvent(event);
   const wanted = channels.filter((c) => channelWants(c.spec, valid, options));
-  return Promise.all(wanted.map((c) => deliverOne(valid, c, ctx)));
+  return Promise.all(wanted.map((c) => deliverToChannel(valid, c, ctx)));
 }
 
 type ChannelStatus = NonNullable<NotificationChannel["status"]>;

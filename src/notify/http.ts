@@ -177,8 +177,8 @@ async function attemptOnce(
   const attempt = new AbortController();
   const timer = new AbortController();
   let timedOut = false;
-  // The attempt timeout waits on the injected clock, so a scaled or manual clock drives it in tests.
-  ctx.clock.sleep(parseDuration(policy.timeout), timer.signal).then(
+  // The attempt timeout waits on the transport clock (real time in the controller); tests may inject one.
+  (ctx.transportClock ?? ctx.clock).sleep(parseDuration(policy.timeout), timer.signal).then(
     () => {
       timedOut = true;
       attempt.abort(new Error("attempt timed out"));
@@ -256,7 +256,10 @@ export async function postWithRetries(
       { cause: err },
     );
 
-  for (let attempt = 1; ; attempt++) {
+  const first = Math.max(1, Math.min(max, (ctx.attemptsBefore ?? 0) + 1));
+  const jitter = Math.min(1, Math.max(0, ctx.jitter ?? 0));
+  const random = ctx.random ?? Math.random;
+  for (let attempt = first; ; attempt++) {
     if (ctx.signal?.aborted === true) throw aborted(attempt - 1, ctx.signal.reason);
     let outcome: Outcome;
     try {
@@ -279,8 +282,13 @@ export async function postWithRetries(
     const wait =
       outcome.retryAfterMs !== undefined
         ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS)
-        : Math.min(backoff * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        : Math.round(Math.min(backoff * 2 ** (attempt - 1), MAX_BACKOFF_MS) * (1 - jitter * random()));
     ctx.log?.warn({ channel, type, attempt, max, status: outcome.status, retryInMs: wait }, message);
+    try {
+      await ctx.onRetry?.({ attempt, max, waitMs: wait, message });
+    } catch {
+      // Recording the attempt is best effort; the delivery goes on.
+    }
     try {
       await ctx.clock.sleep(wait, ctx.signal);
     } catch (err) {

@@ -25,6 +25,7 @@ export {
 export {
   channelStatusAfter,
   channelWants,
+  deliverToChannel,
   notify,
   type ChannelDeliveryResult,
   type ChannelTarget,
