@@ -199,7 +199,11 @@ describe("simulator read commands over SSH", () => {
     expect(r).toMatchObject({ code: 127, stderr: "sh: 1: frobnicate: not found\n", stdout: "" });
     const qmOnPbs = await run(sim, "pbs1", "qm list");
     expect(qmOnPbs).toMatchObject({ code: 127, stderr: "sh: 1: qm: not found\n" });
-    const syntax = await pve1.exec("echo $(uname -r)");
+    expect(await pve1.exec('echo "kernel $(uname -r)"')).toMatchObject({
+      code: 0,
+      stdout: "kernel 6.8.12-9-pve\n",
+    });
+    const syntax = await pve1.exec("sleep 1 &");
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/^sh: syntax error/);
   });

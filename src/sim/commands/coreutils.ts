@@ -8,7 +8,13 @@ import type { CommandContext } from "./types.js";
 
 async function sh(ctx: CommandContext): Promise<number> {
   const args = ctx.argv.slice(1);
-  const io = { stdin: ctx.stdin, stdout: ctx.out, stderr: ctx.err };
+  const io = {
+    get stdin(): string {
+      return ctx.stdin;
+    },
+    stdout: ctx.out,
+    stderr: ctx.err,
+  };
   let i = 0;
   while (args[i] === "-e" || args[i] === "-u" || args[i] === "-eu" || args[i] === "-x") i++;
   if (args[i] === "-c") {
@@ -21,7 +27,9 @@ async function sh(ctx: CommandContext): Promise<number> {
     const preamble = args.slice(0, i).includes("-e") ? "set -e\n" : "";
     return ctx.runScript(preamble + script, io, positional.length > 0 ? positional : [ctx.argv[0] ?? "sh"]);
   }
-  if (args[i] === undefined) return ctx.runScript(ctx.stdin, { ...io, stdin: "" });
+  // `sh` / `sh -s [args…]`: the script is standard input.
+  if (args[i] === undefined || args[i] === "-s")
+    return ctx.runScript(ctx.stdin, { ...io, stdin: "" }, [ctx.argv[0] ?? "sh", ...args.slice(i + 1)]);
   const file = readFile(ctx.sim, ctx.place, args[i]!);
   if (file === undefined) {
     ctx.err(`sh: 0: cannot open ${args[i]}: No such file\n`);

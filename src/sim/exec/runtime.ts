@@ -106,7 +106,10 @@ export async function runProcess(
     place,
     argv,
     env,
-    stdin: io.stdin,
+    // Reading stdin consumes it (the shell's input is shared by the commands of a loop).
+    get stdin(): string {
+      return io.stdin;
+    },
     out: io.stdout,
     err: io.stderr,
     signal,

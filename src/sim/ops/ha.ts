@@ -219,6 +219,10 @@ function nextState(sim: Sim, c: ClusterState, g: GuestState, dead: Record<string
             // Fenced: the service is recovered on another node.
             const target = candidates(sim, c, g, node)[0];
             if (target) {
+              // NodeStatus.pm fence_node(): the node is `fence` until the CRM holds its agent lock;
+              // the sim's lock is free at once, so it is acknowledged in the same round (`unknown`).
+              setNodeStatus(sim, c, node, "fence");
+              setNodeStatus(sim, c, node, "unknown");
               change(sim, c, g, "fence");
               g.node = target;
               g.status = "stopped";

@@ -1,30 +1,83 @@
 /** The shell subset's syntax tree (contract 2). */
 
+/** `${NAME:-word}` and friends; `#` is `${#NAME}` (length). */
+export type ParamOp = ":-" | "-" | ":=" | "=" | ":+" | "+" | ":?" | "?" | "#";
+
 export type WordPart =
-  { kind: "lit"; text: string; quoted: boolean } | { kind: "param"; name: string; quoted: boolean };
+  | { kind: "lit"; text: string; quoted: boolean }
+  | { kind: "param"; name: string; quoted: boolean; op?: ParamOp; operand?: Word }
+  /** `$( … )` or backticks: runs in a subshell, trailing newlines dropped. */
+  | { kind: "cmdsub"; script: Script; quoted: boolean }
+  /** `$(( … ))`: the expression is expanded first, then evaluated. */
+  | { kind: "arith"; expr: Word; quoted: boolean };
 
 export interface Word {
   parts: WordPart[];
 }
 
-export type RedirectOp = ">" | ">>" | "<" | ">&" | "<&" | ">|";
+export type RedirectOp = ">" | ">>" | "<" | ">&" | "<&" | ">|" | "<<";
 
 export interface Redirect {
   fd: number;
   op: RedirectOp;
   target: Word;
+  /** The here-document's body (`<<`), already expanded-or-literal as its delimiter said. */
+  body?: Word;
 }
 
 export interface SimpleCommand {
+  kind: "simple";
   line: number;
   assigns: { name: string; value: Word }[];
   words: Word[];
   redirects: Redirect[];
 }
 
+export interface IfCommand {
+  kind: "if";
+  line: number;
+  clauses: { cond: Script; body: Script }[];
+  otherwise?: Script;
+  redirects: Redirect[];
+}
+
+export interface ForCommand {
+  kind: "for";
+  line: number;
+  name: string;
+  /** undefined: `for x; do` iterates over "$@". */
+  items?: Word[];
+  body: Script;
+  redirects: Redirect[];
+}
+
+export interface LoopCommand {
+  kind: "while" | "until";
+  line: number;
+  cond: Script;
+  body: Script;
+  redirects: Redirect[];
+}
+
+export interface GroupCommand {
+  kind: "group" | "subshell";
+  line: number;
+  body: Script;
+  redirects: Redirect[];
+}
+
+export interface FunctionDef {
+  kind: "function";
+  line: number;
+  name: string;
+  body: Command;
+}
+
+export type Command = SimpleCommand | IfCommand | ForCommand | LoopCommand | GroupCommand | FunctionDef;
+
 export interface Pipeline {
   negate: boolean;
-  commands: SimpleCommand[];
+  commands: Command[];
 }
 
 export interface AndOr {

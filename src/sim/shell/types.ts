@@ -2,7 +2,8 @@
 
 /** Where a command's bytes go. */
 export interface ShellIo {
-  stdin: string;
+  /** What the command reads; reading it consumes it (a getter inside the interpreter). */
+  readonly stdin: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
@@ -27,6 +28,24 @@ export class ExitRequest extends Error {
   constructor(readonly code: number) {
     super(`exit ${code}`);
     this.name = "ExitRequest";
+  }
+}
+
+/** `return`, `break` and `continue` unwind to their function or loop. */
+export class ReturnRequest extends Error {
+  constructor(readonly code: number) {
+    super(`return ${code}`);
+    this.name = "ReturnRequest";
+  }
+}
+
+export class LoopControl extends Error {
+  constructor(
+    readonly kind: "break" | "continue",
+    public levels: number,
+  ) {
+    super(kind);
+    this.name = "LoopControl";
   }
 }
 
