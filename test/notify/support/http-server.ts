@@ -23,11 +23,13 @@ export interface TestServer {
 }
 
 /**
- * A real HTTP server on loopback with a random port. `reply` decides per request (n counts from 1);
- * it may return a promise to answer later.
+ * A real HTTP server on loopback with a random port (or `port`: a receiver that comes up where
+ * nothing listened before). `reply` decides per request (n counts from 1); it may return a promise
+ * to answer later.
  */
 export async function startServer(
   reply: (req: Recorded, n: number) => Reply | Promise<Reply> = () => ({ status: 200 }),
+  options: { port?: number } = {},
 ): Promise<TestServer> {
   const requests: Recorded[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
@@ -54,7 +56,7 @@ export async function startServer(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
@@ -67,4 +69,13 @@ export async function startServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port where nothing listens (bound once by the system, then released). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
