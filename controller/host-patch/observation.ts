@@ -5,7 +5,7 @@
 import type { HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
-import type { ClusterObservation, NodeObservation } from "../../src/pve/index.js";
+import type { ClusterObservation, NodeObservation, PveTask } from "../../src/pve/index.js";
 import type { JobStatus } from "../../src/ssh/index.js";
 import type { WindowSpec } from "../../src/schedule/index.js";
 import type { Timing } from "../context.js";
@@ -25,6 +25,8 @@ export interface Needs {
   jobs?: { on: string; id: string }[];
   /** `systemctl is-active` of these units on this host. */
   services?: readonly string[];
+  /** A guest's tasks (running and finished) on the named node: to prove a migration by its task. */
+  tasks?: { on: string; vmid: number }[];
 }
 
 export type Readout<T> = { ok: true; value: T } | { ok: false; reason: string; message: string };
@@ -36,6 +38,12 @@ export interface Observation {
   guests?: EvacGuest[];
   jobs: Record<string, JobStatus>;
   services?: Readout<Record<string, string>>;
+  /** By `taskKey(on, vmid)`. */
+  tasks?: Record<string, Readout<readonly PveTask[]>>;
+}
+
+export function taskKey(on: string, vmid: number): string {
+  return `${on}/${vmid}`;
 }
 
 export type Turn = { ok: true } | { ok: false; message: string };

@@ -9,7 +9,7 @@ import { jobStatus } from "../../src/ssh/index.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { observeClusterVia } from "../fleet/observe-cluster.js";
 import { guestsOn } from "./observe.js";
-import type { Needs, Observation, Readout } from "./observation.js";
+import { taskKey, type Needs, type Observation, type Readout } from "./observation.js";
 
 async function readout<T>(fn: () => Promise<T>, when: (err: unknown) => boolean): Promise<Readout<T>> {
   try {
@@ -65,6 +65,16 @@ export async function read(
           obs.jobs[j.id] = s;
         }),
       );
+  for (const t of needs.tasks ?? []) {
+    const key = taskKey(t.on, t.vmid);
+    if (obs.tasks?.[key]) continue;
+    const tasks = (obs.tasks ??= {});
+    pending.push(
+      readout(() => new PveReader(access.node(t.on)).guestTasks(t.on, t.vmid), always).then((r) => {
+        tasks[key] = r;
+      }),
+    );
+  }
   if (needs.services && !obs.services) {
     const units = needs.services;
     pending.push(

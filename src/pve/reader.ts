@@ -65,7 +65,7 @@ import {
 import { run, runForOutput } from "./run.js";
 import { listSnapshotsArgv, parseSnapshotList, type SnapshotList } from "./snapshots.js";
 import { isActiveArgv, isEnabledArgv, parseIsActive, parseIsEnabled } from "./systemd.js";
-import { activeTasksArgv, parseTaskList, type PveTask } from "./tasks.js";
+import { activeTasksArgv, guestTasksArgv, parseTaskList, type PveTask } from "./tasks.js";
 import { PveTimeouts } from "./timeouts.js";
 import { ZPOOL_STATUS_X_ARGV, parseZpoolStatusX, type ZfsHealth } from "./zfs.js";
 
@@ -179,6 +179,12 @@ export class PveReader {
 
   async activeTasks(node: string, opts?: ReadOptions): Promise<PveTask[]> {
     const { stdout, ctx } = await this.text(activeTasksArgv(node), PveTimeouts.api, opts);
+    return parseTaskList(stdout, ctx);
+  }
+
+  /** A guest's tasks on `node`, running and finished, newest first. */
+  async guestTasks(node: string, vmid: number, opts?: ReadOptions): Promise<PveTask[]> {
+    const { stdout, ctx } = await this.text(guestTasksArgv(node, vmid), PveTimeouts.api, opts);
     return parseTaskList(stdout, ctx);
   }
 

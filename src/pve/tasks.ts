@@ -1,10 +1,31 @@
 import { z } from "zod";
-import { nodeName } from "./args.js";
+import { nodeName, vmid as vmidArg } from "./args.js";
 import type { ParseContext } from "./errors.js";
 import { optNumber, optString, parseJsonWith } from "./json.js";
 
 export function activeTasksArgv(node: string): string[] {
   return ["pvesh", "get", `/nodes/${nodeName(node)}/tasks`, "--source", "active", "--output-format", "json"];
+}
+
+/**
+ * A guest's tasks on a node, running and finished (`--source all`), newest first. `qm migrate`
+ * prints no UPID (the CLI runs the worker in the foreground and prints its log), so a migration's
+ * task is found here: type qmigrate/vzmigrate, id = vmid, started after the migration was begun.
+ */
+export function guestTasksArgv(node: string, vmid: number): string[] {
+  return [
+    "pvesh",
+    "get",
+    `/nodes/${nodeName(node)}/tasks`,
+    "--source",
+    "all",
+    "--vmid",
+    vmidArg(vmid),
+    "--limit",
+    "50",
+    "--output-format",
+    "json",
+  ];
 }
 
 export interface PveTask {
@@ -85,4 +106,26 @@ export function parseUpid(upid: string): Upid | undefined {
 
 export function runningTasks(tasks: readonly PveTask[]): PveTask[] {
   return tasks.filter((t) => t.running);
+}
+
+/** Worker types of a migration (qemu-server `qmigrate`, pve-container `vzmigrate`). */
+export function migrationTaskType(type: "qemu" | "lxc"): string {
+  return type === "qemu" ? "qmigrate" : "vzmigrate";
+}
+
+/**
+ * The migration task of a guest begun at `sinceSec` (epoch seconds, the controller's clock; `slackSec`
+ * allows for clock skew between controller and node and the second granularity of starttime): by
+ * `upid` when it is known, else the newest task of that type and vmid started since then.
+ */
+export function findMigrationTask(
+  tasks: readonly PveTask[],
+  want: { type: "qemu" | "lxc"; vmid: number; sinceSec: number; upid?: string; slackSec?: number },
+): PveTask | undefined {
+  if (want.upid !== undefined) return tasks.find((t) => t.upid === want.upid);
+  const type = migrationTaskType(want.type);
+  const since = want.sinceSec - (want.slackSec ?? 30);
+  return tasks
+    .filter((t) => t.type === type && t.id === String(want.vmid) && (t.startTime ?? 0) >= since)
+    .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0))[0];
 }

@@ -20,6 +20,8 @@ import {
   obs,
   planSpec,
   status,
+  task,
+  tasks,
 } from "./support.js";
 
 /** A transition reduced to what a user would notice: where it goes, why, and which commands run. */
@@ -276,6 +278,8 @@ const mig = (vmid: number, state: Migration["state"], over: Partial<Migration> =
   state,
   ...over,
 });
+/** When a Running migration was begun: before the tasks `task()` builds (NOW - 60 s). */
+const BEGUN = new Date(NOW - 120_000).toISOString();
 const evacuating = (over: Parameters<typeof status>[0] = {}) =>
   status({
     phase: "Evacuating",
@@ -387,9 +391,94 @@ describe("Evacuating: driving the plan", () => {
       expect: { kind: "act", commands: [expect.stringMatching(/qm migrate 100 pve2/)] },
     },
     {
-      name: "a guest running on its target is Done; the node is empty → Rebooting with the way back planned",
-      ctx: { status: evacuating({ migrations: [mig(100, "Running"), mig(200, "Done")] }) },
-      obs: obs({ cluster: cluster({ guests: there([100, 200]) }) }),
+      name: "on its target, running, but locked `migrate` with its task still running: not Done; the UPID is recorded",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: [guest(100, "pve2", { lock: "migrate" })] }),
+        tasks: tasks({ on: "pve1", vmid: 100, tasks: [task("qmigrate", 100)] }),
+      }),
+      expect: { kind: "wait" },
+      check: (t) =>
+        expect(patchOf(t).migrations?.[0]).toMatchObject({
+          state: "Running",
+          taskId: task("qmigrate", 100).upid,
+        }),
+    },
+    {
+      name: "on its target and unlocked, but its task still runs: not Done",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Running", { startedAt: BEGUN, taskId: task("qmigrate", 100).upid })],
+        }),
+      },
+      obs: obs({
+        cluster: cluster({ guests: there([100]) }),
+        tasks: tasks({ on: "pve1", vmid: 100, tasks: [task("qmigrate", 100)] }),
+      }),
+      expect: { kind: "wait" },
+      check: (t) => expect(patchOf(t).migrations ?? []).toEqual([]),
+    },
+    {
+      name: "its task ended OK but the guest is still locked on the target: not Done",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: [guest(100, "pve2", { lock: "migrate" })] }),
+        tasks: tasks({ on: "pve1", vmid: 100, tasks: [task("qmigrate", 100, { status: "OK" })] }),
+      }),
+      expect: { kind: "wait" },
+      check: (t) => expect(patchOf(t).migrations?.[0]?.state).toBe("Running"),
+    },
+    {
+      name: "on its target with no task of this migration (only one from before it began): not Done",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: there([100]) }),
+        tasks: tasks({
+          on: "pve1",
+          vmid: 100,
+          tasks: [task("qmigrate", 100, { status: "OK", startedAt: NOW - 86_400_000 })],
+        }),
+      }),
+      expect: { kind: "wait" },
+      check: (t) => expect(patchOf(t).migrations?.[0]?.state ?? "Running").toBe("Running"),
+    },
+    {
+      name: "its task ended with an error: Failed, even with the guest on its target",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: [guest(100, "pve2", { lock: "migrate" })] }),
+        tasks: tasks({
+          on: "pve1",
+          vmid: 100,
+          tasks: [task("qmigrate", 100, { status: "unexpected status" })],
+        }),
+      }),
+      expect: { kind: "fail", reason: "MigrationFailed" },
+    },
+    {
+      name: "an HA move is proven by the LRM's qmigrate task on the source: OK and unlocked → Done",
+      ctx: {
+        status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, mode: "ha" })] }),
+      },
+      obs: obs({
+        cluster: cluster({ guests: there([100]) }),
+        tasks: tasks({
+          on: "pve1",
+          vmid: 100,
+          tasks: [task("qmigrate", 100, { status: "OK" }), task("hamigrate", 100, { status: "OK" })],
+        }),
+      }),
+      expect: { kind: "goto", phase: "Rebooting" },
+    },
+    {
+      name: "task OK and the guest unlocked on its target: Done; the node is empty → Rebooting with the way back planned",
+      ctx: {
+        status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN }), mig(200, "Done")] }),
+      },
+      obs: obs({
+        cluster: cluster({ guests: there([100, 200]) }),
+        tasks: tasks({ on: "pve1", vmid: 100, tasks: [task("qmigrate", 100, { status: "OK" })] }),
+      }),
       expect: { kind: "goto", phase: "Rebooting" },
       check: (t) =>
         expect(patchOf(t).migrationsToUndo?.map((m) => [m.vmid, m.from, m.to, m.state])).toEqual([
@@ -528,6 +617,14 @@ describe("Rebooting and AwaitingReturn", () => {
       ctx: { status: status({ phase: "Rebooting" }), halt: HALT },
       obs: obs({ node: { ok: true, value: node() } }),
       expect: { kind: "wait", reason: "KillSwitch" },
+    },
+    {
+      name: "a task still runs on the node (a migration's cleanup tail): no reboot, waits TasksRunning",
+      ctx: { status: status({ phase: "Rebooting" }) },
+      obs: obs({
+        node: { ok: true, value: node({ bootId: "boot-a", activeTasks: [task("qmigrate", 100)] }) },
+      }),
+      expect: { kind: "wait", reason: "TasksRunning" },
     },
     {
       name: "boot_id recorded with the intent, the notice sent, then the reboot",
@@ -678,6 +775,33 @@ describe("Verifying, Restoring, Blocked", () => {
       ctx: { status: restoring({ migrationsToUndo: [mig(100, "Planned", { from: "pve2", to: "pve1" })] }) },
       obs: obs({ cluster: cluster({ guests: [guest(100, "pve2")] }) }),
       expect: { kind: "act", commands: [expect.stringMatching(/^pve2: qm migrate 100 pve1 --online 1/)] },
+    },
+    {
+      name: "a migration back is proven by its task on the node it left: running there → not Done",
+      ctx: {
+        status: restoring({
+          migrationsToUndo: [mig(100, "Running", { from: "pve2", to: "pve1", startedAt: BEGUN })],
+        }),
+      },
+      obs: obs({
+        cluster: cluster({ guests: [guest(100, "pve1", { lock: "migrate" })] }),
+        tasks: tasks({ on: "pve2", vmid: 100, tasks: [task("qmigrate", 100, { on: "pve2" })] }),
+      }),
+      expect: { kind: "wait" },
+      check: (t) => expect(patchOf(t).migrationsToUndo?.[0]?.state).toBe("Running"),
+    },
+    {
+      name: "a migration back whose task ended OK, the guest unlocked at home: Succeeded",
+      ctx: {
+        status: restoring({
+          migrationsToUndo: [mig(100, "Running", { from: "pve2", to: "pve1", startedAt: BEGUN })],
+        }),
+      },
+      obs: obs({
+        cluster: cluster({ guests: [guest(100, "pve1")] }),
+        tasks: tasks({ on: "pve2", vmid: 100, tasks: [task("qmigrate", 100, { on: "pve2", status: "OK" })] }),
+      }),
+      expect: { kind: "goto", phase: "Succeeded" },
     },
     {
       name: "Blocked with the kill switch: stays",

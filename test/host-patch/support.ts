@@ -12,6 +12,7 @@ import {
   type HaManagerStatus,
   type NodeObservation,
   type NodeResource,
+  type PveTask,
   type PvecmStatus,
 } from "../../src/pve/index.js";
 import type { JobStatus } from "../../src/ssh/index.js";
@@ -74,6 +75,8 @@ export interface NodeShape {
   boot?: string;
   pending?: AptPackageChange[] | null;
   rootPercent?: number;
+  /** The node's active task list (default empty). */
+  activeTasks?: PveTask[];
 }
 
 /** A healthy node; `boot` newer than `running` means it needs a reboot. */
@@ -105,7 +108,7 @@ export function node(s: NodeShape = {}): NodeObservation {
       freeGiB: 80,
     }),
     zfs: available({ state: "healthy" }),
-    activeTasks: available([]),
+    activeTasks: available(s.activeTasks ?? []),
     pveVersion: available({ version: "8.4.1", build: undefined, runningKernel: running, major: 8 }),
     ...(pending === null
       ? { pendingUpdates: unavailable("CommandFailed", "apt-get failed") }
@@ -254,4 +257,35 @@ export function obs(over: Partial<Observation> = {}): Observation {
 
 export function status(over: Partial<Status>): Status {
   return { phase: "Preflight", ...over };
+}
+
+/**
+ * A PVE task as the task list parser returns it; `status` undefined = running. `startedAt` is epoch
+ * ms (default NOW - 60 s, after a migration begun at NOW - 120 s).
+ */
+export function task(
+  type: string,
+  vmid: number,
+  over: { on?: string; status?: string; startedAt?: number; user?: string } = {},
+): PveTask {
+  const on = over.on ?? "pve1";
+  const start = Math.floor((over.startedAt ?? NOW - 60_000) / 1000);
+  const hex = (n: number): string => n.toString(16).toUpperCase().padStart(8, "0");
+  const user = over.user ?? "root@pam";
+  return {
+    upid: `UPID:${on}:${hex(4000 + vmid)}:${hex(1234)}:${hex(start)}:${type}:${vmid}:${user}:`,
+    node: on,
+    type,
+    id: String(vmid),
+    user,
+    startTime: start,
+    endTime: over.status === undefined ? undefined : start + 30,
+    status: over.status,
+    running: over.status === undefined,
+  };
+}
+
+/** `obs.tasks` for the given guests' task lists on their nodes. */
+export function tasks(...lists: { on: string; vmid: number; tasks: PveTask[] }[]): Observation["tasks"] {
+  return Object.fromEntries(lists.map((l) => [`${l.on}/${l.vmid}`, available(l.tasks)]));
 }

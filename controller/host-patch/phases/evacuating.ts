@@ -21,7 +21,7 @@ import {
 } from "../transition.js";
 import { iso, notNow } from "./gating.js";
 import { decideEnterMaintenance } from "./ha-maintenance.js";
-import { driveMigrations, migrationJobs } from "./migrations.js";
+import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveShutdowns, shutdownJobs } from "./shutdowns.js";
 
 function planned(ctx: PatchContext): boolean {
@@ -36,6 +36,7 @@ export function evacuatingNeeds(ctx: PatchContext): Needs {
       ...migrationJobs(ctx, ctx.status.migrations ?? [], false),
       ...shutdownJobs(ctx, ctx.status.shutdowns ?? []),
     ],
+    tasks: migrationTaskNeeds(ctx.status.migrations ?? []),
   };
 }
 

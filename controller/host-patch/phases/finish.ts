@@ -3,7 +3,7 @@ import type { Needs, Observation, PatchContext } from "../observation.js";
 import { act, fail, goto, poll, wait, type Transition } from "../transition.js";
 import { iso } from "./gating.js";
 import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
-import { driveMigrations, migrationJobs } from "./migrations.js";
+import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveStarts } from "./shutdowns.js";
 
 export function verifyingNeeds(): Needs {
@@ -41,6 +41,7 @@ export function restoringNeeds(ctx: PatchContext): Needs {
   return {
     cluster: true,
     jobs: migrationJobs(ctx, ctx.status.migrationsToUndo ?? [], true),
+    tasks: migrationTaskNeeds(ctx.status.migrationsToUndo ?? []),
     ...(rec && !rec.leftAt ? { services: [HA_LRM_UNIT] } : {}),
   };
 }

@@ -1,10 +1,14 @@
 /**
  * Drives a list of migrations (off the node, or back): at most `maxParallelMigrations` running,
- * each recorded Running before it is started, each proven Done by the guest running on its target.
+ * each recorded Running before it is started, each proven Done by its task and the guest: the
+ * qmigrate/vzmigrate task on the source (found by vmid and start time, then by its UPID, recorded
+ * as `taskId`) ended `OK`, and the guest is on its target, running (unless offline), unlocked.
+ * Proxmox resumes a VM on the target before its task ends and holds `lock: migrate` until the end
+ * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
-import type { ClusterObservation } from "../../../src/pve/index.js";
+import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
 import { migrationCommand, migrationJobId } from "../commands.js";
-import type { Observation, PatchContext } from "../observation.js";
+import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
 import { iso } from "./gating.js";
 
@@ -31,10 +35,30 @@ export function migrationJobs(
     .map((m) => ({ on: m.from, id: migrationJobId(ctx.hp, m.vmid, back) }));
 }
 
-function arrived(m: Migration, cluster: ClusterObservation): boolean {
-  if (!cluster.resources.ok) return false;
+/** The task lists to read for the migrations in flight: each guest's tasks on its source. */
+export function migrationTaskNeeds(list: readonly Migration[]): NonNullable<Needs["tasks"]> {
+  return list.filter((m) => m.state === "Running").map((m) => ({ on: m.from, vmid: m.vmid }));
+}
+
+/** On its target, running (unless moved offline) and no longer locked. */
+function arrived(m: Migration, cluster: ClusterObservation): { ok: boolean; lock?: string } {
+  if (!cluster.resources.ok) return { ok: false };
   const g = cluster.resources.value.guests.find((x) => x.vmid === m.vmid);
-  return g !== undefined && g.node === m.to && (g.status === "running" || m.mode === "offline");
+  const there = g !== undefined && g.node === m.to && (g.status === "running" || m.mode === "offline");
+  if (!there) return { ok: false };
+  return g.lock === undefined ? { ok: true } : { ok: false, lock: g.lock };
+}
+
+function migrationTask(m: Migration, obs: Observation): PveTask | undefined {
+  const read = obs.tasks?.[taskKey(m.from, m.vmid)];
+  if (!read?.ok) return undefined;
+  const sinceSec = Math.floor(Date.parse(m.startedAt ?? "") / 1000);
+  return findMigrationTask(read.value, {
+    type: m.type,
+    vmid: m.vmid,
+    sinceSec: Number.isFinite(sinceSec) ? sinceSec : 0,
+    ...(m.taskId !== undefined ? { upid: m.taskId } : {}),
+  });
 }
 
 /** HA is not moving it and it is not there: the request was lost (e.g. a crash between intent and command). */
@@ -52,18 +76,37 @@ function follow(
   out: MigrationStep,
 ): Migration {
   const cluster = obs.cluster!;
-  if (arrived(m, cluster)) {
+  const task = migrationTask(m, obs);
+  if (task) {
+    const seen: Migration = m.taskId === task.upid ? m : { ...m, taskId: task.upid };
+    if (seen !== m) out.changed = true;
+    if (task.running) return seen;
+    if (task.status !== "OK") {
+      out.changed = true;
+      return { ...seen, state: "Failed", message: `task ${task.upid} ended: ${task.status ?? "unknown"}` };
+    }
+    const there = arrived(m, cluster);
+    if (!there.ok) {
+      // The task ended OK; the cluster view may lag a little behind it (or the lock was left).
+      if (there.lock !== undefined && seen.message !== `locked (${there.lock}) after its task ended OK`) {
+        out.changed = true;
+        return { ...seen, message: `locked (${there.lock}) after its task ended OK` };
+      }
+      return seen;
+    }
     out.changed = true;
     out.notes.push({
       step: step(back),
       outcome: "done",
-      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to}`,
-      extra: { vmid: m.vmid, mode: m.mode },
+      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (task ${task.upid} OK)`,
+      extra: { vmid: m.vmid, mode: m.mode, taskId: task.upid },
     });
-    return { ...m, state: "Done", finishedAt: iso(ctx.now) };
+    return { ...seen, state: "Done", finishedAt: iso(ctx.now) };
   }
+  // No task yet: the command may not have run (a crash between intent and command), HA may not
+  // have started it, or it was refused before a task began (the job says so).
   if (m.mode === "ha") {
-    if (!ctx.halt && haRequestLost(m, cluster))
+    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster))
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
     return m;
   }

@@ -5,7 +5,7 @@
  * the reboot never happened, so issuing it again cannot reboot the node twice.
  */
 import { parseDuration } from "../../../src/api/primitives.js";
-import type { NodeObservation } from "../../../src/pve/index.js";
+import { runningTasks, type NodeObservation } from "../../../src/pve/index.js";
 import { rebootCommand } from "../commands.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { act, fail, goto, poll, run, wait, type Action, type Transition } from "../transition.js";
@@ -25,6 +25,18 @@ export function decideRebooting(ctx: PatchContext, obs: Observation): Transition
     return wait(
       "GateClosed",
       `boot_id cannot be read before the reboot: ${node && !node.bootId.ok ? node.bootId.message : obs.node?.ok === false ? obs.node.message : "not read"}`,
+    );
+  // A reboot kills every worker on the node: a migration in its cleanup tail leaves its guest
+  // locked, a backup is cut. Nothing reboots while the node's active task list is not empty.
+  if (!node.activeTasks.ok)
+    return wait("TasksRunning", `the node's task list cannot be read: ${node.activeTasks.message}`);
+  const tasks = runningTasks(node.activeTasks.value);
+  if (tasks.length > 0)
+    return wait(
+      "TasksRunning",
+      `waiting for ${tasks.length} task(s) on ${ctx.host} to end before the reboot: ${tasks
+        .map((t) => `${t.type ?? "?"} ${t.id ?? ""}`.trim())
+        .join(", ")}`,
     );
   const before = ctx.status.bootIdBeforeReboot ?? node.bootId.value;
   return act([beforeRebootNotice(ctx, node), run(rebootCommand(ctx.host), "reboot")], {

@@ -11,6 +11,15 @@ import { shutdownGuest, startGuest } from "./power.js";
  * the guest locked `migrate` while it runs, sim time proportional to memory (live) and local disk
  * size, a task log with timestamps, and the failures a real cluster produces (target offline,
  * target out of memory, injected migration failures).
+ *
+ * The end is not the arrival (src/pve/REFERENCE-migration.md): QemuMigrate's phase3_cleanup moves
+ * the config to the target and resumes the VM there, THEN stops the source QEMU, cleans up, frees the
+ * local copies and only then clears the lock (`qm unlock` on the target); the task ends after that.
+ * pve-container moves the config at the end of phase1 and unlocks in final_cleanup before starting
+ * the CT on the target. So the guest shows on (and, live, runs on) the target, `lock: migrate`, with
+ * the task still running, for `CLEANUP_SECONDS` (+1 s per local disk). If the source goes down or
+ * the task's process is killed (its unit stopped, a reboot) the task ends `unexpected status` (what
+ * PVE reads for a worker without its end line) and the lock stays wherever the config is.
  */
 
 export interface MigrateOptions {
@@ -27,6 +36,13 @@ export interface MigrateOptions {
 }
 
 const MiB = 1024 ** 2;
+
+/** Stop of the source QEMU, vm_stop_cleanup and the `qm unlock` over SSH after the resume on the target. */
+export const CLEANUP_SECONDS = 4;
+/** Per local volume freed on the source (vdisk_free) before the unlock. */
+export const CLEANUP_SECONDS_PER_DISK = 1;
+/** The status PVE reads for a task whose worker died without writing its end line. */
+export const KILLED_TASK_STATUS = "unexpected status";
 
 function gib(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(1)} MiB`;
@@ -64,6 +80,16 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
     );
     return f ? { message: f.spec.message } : undefined;
   };
+  const sourceBoot = sim.state.hosts[source]?.bootId;
+  /**
+   * The worker dies with its node: once a shutdown/reboot of the source started (systemd signals the
+   * worker and takes the network and the SSH to the target away under the cleanup), or it went down.
+   */
+  const sourceLost = (): boolean => {
+    const h = sim.state.hosts[source];
+    return h?.power !== "up" || h.bootId !== sourceBoot;
+  };
+  let killed = false;
   g.lock = "migrate";
   let release: (() => void) | undefined;
   try {
@@ -145,8 +171,12 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
       log(
         `migration active, transferred ${gib(g.memoryBytes / 2)} of ${gib(g.memoryBytes)} VM-state, ${speed}`,
       );
+      if (sourceLost()) {
+        killed = true;
+        return;
+      }
       const f = fault();
-      if (f || !isOnline(target) || !isOnline(sim.state.hosts[source])) {
+      if (f || !isOnline(target)) {
         const msg = `online migrate failure - ${f?.message ?? "aborting phase 2 - cleanup resources"}`;
         log(`ERROR: ${msg}`);
         log("aborting phase 2 - cleanup resources");
@@ -174,10 +204,22 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
       await sim.sleep(copySeconds / 2, opts.signal);
       for (const d of disks) log(`volume '${d.volume}' is '${d.volume}' on the target`);
     }
-    log("start final cleanup");
+    // The config moves to the target (qemu: phase3_cleanup; CT: end of phase1) and the VM resumes
+    // there; the lock stays until the cleanup on the source is done.
     g.node = opts.target;
     release?.();
     release = undefined;
+    sim.events.emit("guest-changed", g.vmid);
+    if (live) {
+      if (opts.withLocalDisks && disks.length > 0) log("stopping NBD storage migration server on target.");
+    }
+    await sim.sleep(CLEANUP_SECONDS + CLEANUP_SECONDS_PER_DISK * disks.length, opts.signal);
+    if (sourceLost()) {
+      killed = true;
+      return;
+    }
+    if (g.type === "lxc") log("start final cleanup");
+    g.lock = undefined;
     if (g.type === "lxc" && wasRunning && opts.restart) {
       log("start container on target node");
       try {
@@ -195,9 +237,20 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
     record(true);
     sim.finishTask(task, "OK");
     sim.events.emit("guest-changed", g.vmid);
+  } catch (e) {
+    if (!(e instanceof OpError)) killed = true;
+    throw e;
   } finally {
     release?.();
-    if (g.lock === "migrate") g.lock = undefined;
-    if (task.status === undefined) sim.finishTask(task, "migration aborted");
+    if (killed || (task.status === undefined && sourceLost())) {
+      // The worker died: no cleanup ran, the lock stays where the config is.
+      if (task.status === undefined) {
+        record(false, "task killed");
+        sim.finishTask(task, KILLED_TASK_STATUS);
+      }
+    } else {
+      if (g.lock === "migrate") g.lock = undefined;
+      if (task.status === undefined) sim.finishTask(task, "migration aborted");
+    }
   }
 }
