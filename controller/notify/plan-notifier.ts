@@ -43,8 +43,11 @@ export function eventIdFor(key: string, notice: Pick<PlanNotice, "plan" | "event
   return `${notice.plan.kind}/${notice.plan.name}/${notice.event}/${digest}`.slice(0, 253);
 }
 
-/** Plan, event, hosts and the plan's current cycle: the same notice within one cycle is sent once. */
-export function defaultNoticeKey(notice: PlanNotice, plan: RefitObject | undefined): string {
+/**
+ * Plan, event, hosts and the plan's current cycle: the same notice within one cycle is sent once.
+ * Outside a cycle (no cycle id yet) the notice's time takes its place, so each is its own event.
+ */
+export function defaultNoticeKey(notice: PlanNotice, plan: RefitObject | undefined, atMs: number): string {
   const status = (plan?.status ?? {}) as { cycle?: unknown; currentCycle?: unknown };
   const cycle = typeof status.cycle === "string" ? status.cycle : status.currentCycle;
   return [
@@ -52,7 +55,7 @@ export function defaultNoticeKey(notice: PlanNotice, plan: RefitObject | undefin
     notice.plan.name,
     notice.event,
     notice.hosts.join(",") || "-",
-    typeof cycle === "string" && cycle !== "" ? cycle : "-",
+    typeof cycle === "string" && cycle !== "" ? cycle : `at-${new Date(atMs).toISOString()}`,
   ].join("/");
 }
 
@@ -120,7 +123,8 @@ export class PlanNotifier implements Notifier {
     try {
       const plan = await this.store.get(notice.plan.kind, notice.plan.namespace, notice.plan.name);
       if (!plan) return undefined;
-      const key = options.key ?? defaultNoticeKey(notice, plan);
+      const now = this.clock.now();
+      const key = options.key ?? defaultNoticeKey(notice, plan, now);
       const event: NotificationEvent = parseNotificationEvent({
         id: eventIdFor(key, notice),
         event: notice.event,
@@ -130,7 +134,7 @@ export class PlanNotifier implements Notifier {
         hosts: notice.hosts,
         summary: notice.summary.replace(/[\r\n]+/g, " ").slice(0, 1000),
         ...(notice.details ? { details: notice.details } : {}),
-        at: new Date(this.clock.now()).toISOString(),
+        at: new Date(now).toISOString(),
       });
       this.log.info(
         { plan: notice.plan.name, event: notice.event, severity: notice.severity, hosts: notice.hosts },
