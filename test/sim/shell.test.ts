@@ -293,3 +293,16 @@ describe("shell: the constructs admins' scripts use", () => {
     expect((await sh("printf '%-6s|%4s|%03d\\n' pve1 ok 7")).out).toBe("pve1  |  ok|007\n");
   });
 });
+
+describe("shell: pattern removal", () => {
+  it("removes the shortest or longest matching prefix or suffix, quoted parts literally", async () => {
+    const v = "v='pve-manager/8.4.1/abc (running kernel: 6.8)'";
+    expect((await sh(`${v}; echo "\${v%% *}|\${v% *}|\${v#*/}|\${v##*/}"`)).out).toBe(
+      "pve-manager/8.4.1/abc|pve-manager/8.4.1/abc (running kernel:|8.4.1/abc (running kernel: 6.8)|abc (running kernel: 6.8)\n",
+    );
+    expect((await sh(`e='"node":"pve1"'; n=\${e#*:}; n=\${n#\\"}; echo "\${n%\\"}"`)).out).toBe("pve1\n");
+    expect((await sh(`f=a.tar.gz; echo \${f%.*} \${f%%.*} \${f#"a."} \${f%[xz]}`)).out).toBe(
+      "a.tar a tar.gz a.tar.g\n",
+    );
+  });
+});

@@ -6,6 +6,7 @@ import { guestConfig } from "../model/guest-config.js";
 import type { GuestState, HostState } from "../model/state.js";
 import { guestMaxDisk, guestMem, guestUptime, nodeCpu, nodeUptime } from "./metrics.js";
 import { ApiError, perl, registerEndpoints, type ApiRequest } from "./router.js";
+import { registerServiceEndpoints } from "./service-endpoints.js";
 
 function nodeOf(req: ApiRequest): HostState {
   return req.sim.state.hosts[req.path[0]!]!;
@@ -315,4 +316,5 @@ export function registerNodeEndpoints(): void {
       get: storageContent,
     },
   ]);
+  registerServiceEndpoints(node, NODE);
 }

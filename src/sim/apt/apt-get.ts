@@ -465,6 +465,31 @@ function fixBroken(ctx: CommandContext, t: AptTarget, opts: AptOptions): number 
   return 0;
 }
 
+/**
+ * What apt itself prints on stdout goes through its progress meter and `c1out`, both silenced at
+ * quiet level 2 (`-qq`): the progress lines, the package lists and the summary, Hit/Get/Err lines,
+ * "Need to get", "Do you want to continue?". What is left: the `Inst`/`Conf`/`Remv` lines of a
+ * simulation (written to cout directly), dpkg's own output, and every error on stderr. Without a
+ * terminal apt already runs at quiet level 1 (apt-private/private-output.cc), which is what the
+ * default output here is, so `-q` changes nothing over SSH.
+ */
+const APT_OWN_LINE =
+  /^(Reading package lists\.\.\.|Building dependency tree\.\.\.|Reading state information\.\.\.|Calculating upgrade\.\.\.|The following | {2}\S|\d+ upgraded, |Need to get |After this operation|(Hit|Get|Ign|Err):\d|Fetched |.* is already the newest version|Do you want to continue)/;
+
+function veryQuiet(ctx: CommandContext): CommandContext {
+  const quiet = Object.create(ctx) as CommandContext;
+  let partial = "";
+  Object.defineProperty(quiet, "out", {
+    value: (text: string) => {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      const kept = lines.filter((l) => !APT_OWN_LINE.test(l));
+      if (kept.length > 0) ctx.out(`${kept.join("\n")}\n`);
+    },
+  });
+  return quiet;
+}
+
 export async function aptGet(ctx: CommandContext): Promise<number> {
   const t = aptTarget(ctx.sim, ctx.place);
   if (!t) {
@@ -472,7 +497,13 @@ export async function aptGet(ctx: CommandContext): Promise<number> {
     return 127;
   }
   try {
-    const { opts, op, pkgs } = parseOptions(ctx, ctx.argv.slice(1));
+    const parsed = parseOptions(ctx, ctx.argv.slice(1));
+    const { opts, op, pkgs } = parsed;
+    if (opts.quiet >= 2) {
+      // apt-get(8): "Quiet level 2 implies -y".
+      opts.yes = true;
+      ctx = veryQuiet(ctx);
+    }
     switch (op) {
       case undefined:
         ctx.out("apt 2.6.1 (amd64)\nUsage: apt-get [options] command\n");

@@ -1,6 +1,7 @@
 /** Loads every simulated program into the registry (each module registers itself). */
 import "./coreutils.js";
 import "./system.js";
+import "./dmesg.js";
 import "./pvesh.js";
 import "./pvecm.js";
 import "./systemd.js";

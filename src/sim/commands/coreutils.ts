@@ -197,10 +197,12 @@ function grep(ctx: CommandContext): number {
   let regex = false;
   let fixed = false;
   let ignoreCase = false;
+  let only = false;
   const rest: string[] = [];
   for (const a of ctx.argv.slice(1)) {
-    if (/^-[qvcEFi]+$/.test(a)) {
+    if (/^-[qvcEFio]+$/.test(a)) {
       for (const c of a.slice(1)) {
+        if (c === "o") only = true;
         if (c === "q") quiet = true;
         if (c === "v") invert = true;
         if (c === "c") count = true;
@@ -231,7 +233,16 @@ function grep(ctx: CommandContext): number {
   const matched = lines(text).filter((l) => test(l) !== invert);
   if (!quiet) {
     if (count) ctx.out(`${matched.length}\n`);
-    else ctx.out(matched.map((l) => `${l}\n`).join(""));
+    else if (only && !invert) {
+      // -o: every non-empty match on its own line.
+      const src = fixed
+        ? pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        : regex
+          ? pattern
+          : pattern.replace(/\\([(){}|+?])/g, "$1");
+      const rx = new RegExp(src, ignoreCase ? "gi" : "g");
+      for (const l of matched) for (const m of l.matchAll(rx)) if (m[0] !== "") ctx.out(`${m[0]}\n`);
+    } else ctx.out(matched.map((l) => `${l}\n`).join(""));
   }
   return matched.length > 0 ? 0 : 1;
 }

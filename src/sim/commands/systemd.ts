@@ -1,5 +1,6 @@
 import { contentsOf } from "../exec/place.js";
 import { resolveCommand } from "./registry.js";
+import { serviceDescription, serviceSubState } from "../model/services.js";
 import type { HostState, ServiceState, TransientUnit } from "../model/state.js";
 import { schedulePowerOff, scheduleReboot, setStopped, startGuest } from "../ops/power.js";
 import { journal, newInvocationId, resetFailed, startUnit, stopUnit, unitName } from "../ops/units.js";
@@ -150,20 +151,11 @@ function unitProperties(ctx: CommandContext, name: string): Record<string, strin
       ExecMainStatus: svc.active === "failed" ? "1" : "0",
       Id: id,
       Names: id,
-      Description: baseName(id),
+      Description: serviceDescription(baseName(id)),
       LoadState: "loaded",
       ActiveState: svc.active,
       FreezerState: "running",
-      SubState:
-        svc.active === "active"
-          ? "running"
-          : svc.active === "failed"
-            ? "failed"
-            : svc.active === "activating"
-              ? "start"
-              : svc.active === "deactivating"
-                ? "stop-sigterm"
-                : "dead",
+      SubState: serviceSubState(svc.active),
       FragmentPath: `/lib/systemd/system/${id}`,
       UnitFileState: svc.enabled ? "enabled" : "disabled",
       UnitFilePreset: "enabled",

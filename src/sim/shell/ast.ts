@@ -1,7 +1,10 @@
 /** The shell subset's syntax tree (contract 2). */
 
-/** `${NAME:-word}` and friends; `#` is `${#NAME}` (length). */
-export type ParamOp = ":-" | "-" | ":=" | "=" | ":+" | "+" | ":?" | "?" | "#";
+/**
+ * `${NAME:-word}` and friends; `#` is `${#NAME}` (length); `#pat` `##pat` `%pat` `%%pat` remove
+ * the shortest/longest matching prefix/suffix (ops `#p`, `##`, `%`, `%%`).
+ */
+export type ParamOp = ":-" | "-" | ":=" | "=" | ":+" | "+" | ":?" | "?" | "#" | "#p" | "##" | "%" | "%%";
 
 export type WordPart =
   | { kind: "lit"; text: string; quoted: boolean }

@@ -445,6 +445,11 @@ export class ShellInterpreter {
       case ":+":
       case "+":
         return (part.op === ":+" ? value !== "" : set) ? await this.expandOne(part.operand!, io) : "";
+      case "#p":
+      case "##":
+      case "%":
+      case "%%":
+        return trimPattern(value, await this.patternOf(part.operand!, io), part.op);
       case ":?":
       case "?": {
         if (part.op === ":?" ? value !== "" : set) return value;
@@ -453,6 +458,17 @@ export class ShellInterpreter {
         throw new ExitRequest(2);
       }
     }
+  }
+
+  /** A pattern word as a regex source: quoted characters are literal, unquoted `* ? [..]` glob. */
+  private async patternOf(word: Word, io: Io): Promise<string> {
+    let src = "";
+    for (const p of word.parts) {
+      const text = p.kind === "lit" ? p.text : await this.partValue(p, io);
+      if (p.quoted) src += text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      else src += globToRegex(text);
+    }
+    return src;
   }
 
   private isSet(name: string): boolean {
@@ -644,6 +660,43 @@ export class ShellInterpreter {
     if (path.startsWith("/")) return path;
     return `${this.cwd === "/" ? "" : this.cwd}/${path}`;
   }
+}
+
+/** Unquoted glob text as a regex source (`*`, `?`, bracket expressions; the rest literal). */
+function globToRegex(glob: string): string {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") out += "[\\s\\S]*";
+    else if (c === "?") out += "[\\s\\S]";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 2);
+      if (close < 0) out += "\\[";
+      else {
+        const body = glob
+          .slice(i + 1, close)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\");
+        out += `[${body}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return out;
+}
+
+/** `${x#p}` `${x##p}` `${x%p}` `${x%%p}`: the shortest or longest match removed. */
+function trimPattern(value: string, pattern: string, op: "#p" | "##" | "%" | "%%"): string {
+  const rx = new RegExp(`^(?:${pattern})$`);
+  if (op === "#p" || op === "##") {
+    const order = [...Array(value.length + 1).keys()];
+    for (const n of op === "#p" ? order : order.reverse())
+      if (rx.test(value.slice(0, n))) return value.slice(n);
+    return value;
+  }
+  const order = [...Array(value.length + 1).keys()].map((k) => value.length - k);
+  for (const n of op === "%" ? order : order.reverse()) if (rx.test(value.slice(n))) return value.slice(0, n);
+  return value;
 }
 
 /** POSIX special builtins: found before functions, and their assignments persist. */

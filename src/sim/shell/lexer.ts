@@ -271,13 +271,17 @@ function readDollar(
     }
     if (close >= src.length) throw new ShellSyntaxError(line, "Missing '}'");
     const inner = src.slice(i + 2, close);
-    const m = /^(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])(?:(:?[-=+?])([\s\S]*))?$/.exec(inner);
-    if (!m || (m[1] && m[3])) throw new ShellSyntaxError(line, `\${${inner}}: Bad substitution`);
-    const name = m[2]!;
-    if (m[1]) return { part: { kind: "param", name, quoted, op: "#" }, next: close + 1 };
-    if (m[3]) {
-      const operand = readQuoted(m[4]!, 0, line, quoted ? "dq-operand" : "operand").word;
-      return { part: { kind: "param", name, quoted, op: m[3] as never, operand }, next: close + 1 };
+    const len = /^#([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])$/.exec(inner);
+    if (len) return { part: { kind: "param", name: len[1]!, quoted, op: "#" }, next: close + 1 };
+    const m = /^([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])(?:(:?[-=+?]|##?|%%?)([\s\S]*))?$/.exec(inner);
+    if (!m) throw new ShellSyntaxError(line, `\${${inner}}: Bad substitution`);
+    const name = m[1]!;
+    if (m[2]) {
+      const op = m[2] === "#" ? "#p" : m[2];
+      // A pattern stays a pattern inside double quotes; a word operand is quoted there.
+      const pattern = op === "#p" || op === "##" || op === "%" || op === "%%";
+      const operand = readQuoted(m[3]!, 0, line, quoted && !pattern ? "dq-operand" : "operand").word;
+      return { part: { kind: "param", name, quoted, op: op as never, operand }, next: close + 1 };
     }
     return { part: { kind: "param", name, quoted }, next: close + 1 };
   }
