@@ -229,7 +229,7 @@ describe("HA node maintenance", () => {
 });
 
 describe("maintenance across a reboot", () => {
-  const SLOW_BOOT: FleetInput = { ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 150 } };
+  const SLOW_BOOT: FleetInput = { ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 600 } };
 
   it("disabled while the node's LRM is not running: node_status stays maintenance and nothing returns until the LRM runs", async () => {
     const s = await start(SLOW_BOOT);
@@ -325,7 +325,7 @@ describe("maintenance across a reboot", () => {
 
 describe("services after boot", () => {
   it("pve-ha-lrm is activating for servicesStartSeconds after boot; frozen HA guests start only once the LRM runs", async () => {
-    const s = await start({ ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 150 } });
+    const s = await start({ ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 600 } });
     const before = s.clock.now();
     await run(s, "pve1", "reboot");
     // A reboot freezes the HA services (the LRM switches to mode restart).
@@ -369,7 +369,9 @@ describe("services after boot", () => {
   }, 60_000);
 
   it("corosync joins a little after SSH: the node is offline in /cluster/status until then", async () => {
-    const s = await start({ ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 100 } });
+    // corosync comes up at 30% of the window: 600 sim s, 6 s real at 100x, so a loaded machine's
+    // slow SSH round trips still look inside it.
+    const s = await start({ ...FLEET, timing: { ...FLEET.timing, servicesStartSeconds: 2000 } });
     await run(s, "pve3", "reboot");
     await eventually(() => s.history().reboots.length === 1, "pve3 to boot", 30_000);
     const rows = JSON.parse(
