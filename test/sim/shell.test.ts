@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { quoteArgv } from "../../src/ssh/quote.js";
-import { ShellInterpreter } from "../../src/sim/shell/interpreter.js";
+import { ShellInterpreter, type ShellFlavour } from "../../src/sim/shell/interpreter.js";
 import { parseScript } from "../../src/sim/shell/parser.js";
 import type { ShellHost, ShellIo } from "../../src/sim/shell/types.js";
 
@@ -47,12 +47,13 @@ function machine(files: Record<string, string> = {}): { host: ShellHost; runs: s
 async function sh(
   script: string,
   files: Record<string, string> = {},
+  flavour: ShellFlavour = "dash",
 ): Promise<{ code: number; out: string; err: string }> {
   const { host } = machine(files);
   let out = "";
   let err = "";
   const io: ShellIo = { stdin: "", stdout: (t) => (out += t), stderr: (t) => (err += t) };
-  const code = await new ShellInterpreter(host).runString(script, io);
+  const code = await new ShellInterpreter(host, {}, ["sh"], flavour).runString(script, io);
   return { code, out, err };
 }
 
@@ -275,7 +276,7 @@ describe("shell: the constructs admins' scripts use", () => {
     });
     expect(await sh("set -e; out=$(fail 5); echo unreachable")).toMatchObject({ code: 5, out: "" });
     expect(await sh("set -e; f() { fail 7; echo in-f; }; f || echo caught")).toMatchObject({ out: "in-f\n" });
-    expect(await sh("set -eu; echo $-; set +e; fail; echo still")).toMatchObject({ out: "e\nstill\n" });
+    expect(await sh("set -eu; echo $-; set +e; fail; echo still")).toMatchObject({ out: "eu\nstill\n" });
     expect(await sh("set -e; true && fail 3; echo unreachable")).toMatchObject({ code: 3, out: "" });
   });
 
@@ -304,5 +305,28 @@ describe("shell: pattern removal", () => {
     expect((await sh(`f=a.tar.gz; echo \${f%.*} \${f%%.*} \${f#"a."} \${f%[xz]}`)).out).toBe(
       "a.tar a tar.gz a.tar.g\n",
     );
+  });
+});
+
+describe("shell: set -u and bash's pipefail", () => {
+  it("set -u: expanding an unset parameter ends the script; defaults and $# do not", async () => {
+    expect(await sh("set -u; echo ${UNSET:-ok} $#; echo $UNSET; echo unreachable")).toMatchObject({
+      code: 2,
+      out: "ok 0\n",
+      err: "sh: 1: UNSET: parameter not set\n",
+    });
+    expect((await sh("set -u; X=1; echo $X; set +u; echo [$Y]")).out).toBe("1\n[]\n");
+  });
+
+  it("set -o pipefail is bash's: a pipeline fails with its last failing stage; dash refuses it", async () => {
+    expect(await sh("set -o pipefail; fail 3 | echo x; echo $?", {}, "bash")).toMatchObject({
+      out: "x\n3\n",
+    });
+    expect(await sh("fail 3 | echo x; echo $?", {}, "bash")).toMatchObject({ out: "x\n0\n" });
+    expect(await sh("set -euo pipefail; fail 4 | argv; echo unreachable", {}, "bash")).toMatchObject({
+      code: 4,
+      out: "[]\n",
+    });
+    expect((await sh("set -euo pipefail")).err).toBe("sh: 1: set: Illegal option -o pipefail\n");
   });
 });

@@ -8,7 +8,7 @@ import { SimSsh, run } from "./ssh-client.js";
  * A third-party rolling-upgrade script, written the way admins write them (Bash over SSH, no jq:
  * JSON picked apart with grep -o and parameter expansion), runs unchanged against the simulator
  * (test/sim/scripts/rolling-upgrade-check.sh):
- * `command -v` / `hash` checks, `$( )` into variables, functions, `set -e`, `exec 2>&1`, loops over
+ * `command -v` / `hash` checks, `$( )` into variables, functions, `set -euo pipefail`, `exec 2>&1`, loops over
  * the cluster's nodes and services, `apt-get -qq -s dist-upgrade`, the HA node status, `dmesg |
  * tail`, a here-document report. It is run on each node in turn as `ssh root@<node> bash -s`.
  */
@@ -95,6 +95,13 @@ describe("a third-party rolling-upgrade script", () => {
       "unit-state": "enabled",
       "active-state": "active",
     });
+  });
+
+  it("over SSH the command runs in root's bash (pipefail), `sh -c` in dash", async () => {
+    expect(await run(sim, "pve1", "set -o pipefail; false | true; echo $?")).toMatchObject({ stdout: "1\n" });
+    const dash = await run(sim, "pve1", "sh -c 'set -o pipefail'");
+    expect(dash).toMatchObject({ code: 2, stderr: "sh: 1: set: Illegal option -o pipefail\n" });
+    expect(await run(sim, "pve1", "bash -c 'set -o pipefail && echo ok'")).toMatchObject({ stdout: "ok\n" });
   });
 
   it("apt-get -q changes nothing without a terminal; -qq keeps only Inst/Conf lines and errors", async () => {

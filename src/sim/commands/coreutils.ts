@@ -15,6 +15,10 @@ async function sh(ctx: CommandContext): Promise<number> {
     stdout: ctx.out,
     stderr: ctx.err,
   };
+  const flavour =
+    ctx.argv[0] === "bash" || ctx.argv[0] === "/usr/bin/bash" || ctx.argv[0] === "/bin/bash"
+      ? "bash"
+      : "dash";
   let i = 0;
   while (args[i] === "-e" || args[i] === "-u" || args[i] === "-eu" || args[i] === "-x") i++;
   if (args[i] === "-c") {
@@ -25,17 +29,27 @@ async function sh(ctx: CommandContext): Promise<number> {
     }
     const positional = args.slice(i + 2);
     const preamble = args.slice(0, i).includes("-e") ? "set -e\n" : "";
-    return ctx.runScript(preamble + script, io, positional.length > 0 ? positional : [ctx.argv[0] ?? "sh"]);
+    return ctx.runScript(
+      preamble + script,
+      io,
+      positional.length > 0 ? positional : [ctx.argv[0] ?? "sh"],
+      flavour,
+    );
   }
   // `sh` / `sh -s [args…]`: the script is standard input.
   if (args[i] === undefined || args[i] === "-s")
-    return ctx.runScript(ctx.stdin, { ...io, stdin: "" }, [ctx.argv[0] ?? "sh", ...args.slice(i + 1)]);
+    return ctx.runScript(
+      ctx.stdin,
+      { ...io, stdin: "" },
+      [ctx.argv[0] ?? "sh", ...args.slice(i + 1)],
+      flavour,
+    );
   const file = readFile(ctx.sim, ctx.place, args[i]!);
   if (file === undefined) {
     ctx.err(`sh: 0: cannot open ${args[i]}: No such file\n`);
     return 2;
   }
-  return ctx.runScript(file, io, args.slice(i));
+  return ctx.runScript(file, io, args.slice(i), flavour);
 }
 
 function cat(ctx: CommandContext): number {

@@ -27,7 +27,7 @@ export interface CommandContext {
     opts?: { place?: Place; via?: Via; env?: Record<string, string> },
   ): Promise<number>;
   /** Runs a shell script as a child `sh` process. */
-  runScript(script: string, io: ShellIo, positional?: string[]): Promise<number>;
+  runScript(script: string, io: ShellIo, positional?: string[], flavour?: "dash" | "bash"): Promise<number>;
 }
 
 export type CommandHandler = (ctx: CommandContext) => number | Promise<number>;

@@ -1,6 +1,6 @@
 import { resolveCommand } from "../commands/registry.js";
 import type { CommandContext, Via } from "../commands/types.js";
-import { ShellInterpreter } from "../shell/interpreter.js";
+import { ShellInterpreter, type ShellFlavour } from "../shell/interpreter.js";
 import { EXIT_HANGUP, type ShellHost, type ShellIo } from "../shell/types.js";
 import { SimStopped, type Sim } from "../world.js";
 import { readFile, statPath, writeFile } from "./fs.js";
@@ -126,8 +126,8 @@ export async function runProcess(
         signal,
         opts?.via ? { ...origin, via: opts.via } : origin,
       ),
-    runScript: (script, childIo, positional) =>
-      runScript(sim, place, script, childIo, signal, origin, env, positional),
+    runScript: (script, childIo, positional, flavour) =>
+      runScript(sim, place, script, childIo, signal, origin, env, positional, flavour),
   };
   try {
     return await resolved.handler(ctx);
@@ -148,8 +148,9 @@ export async function runScript(
   origin: ExecOrigin,
   env: Record<string, string> = {},
   positional: string[] = ["sh"],
+  flavour: ShellFlavour = "dash",
 ): Promise<number> {
   const runtime = new ProcessRuntime(sim, place, signal, origin);
-  const shell = new ShellInterpreter(runtime, env, positional);
+  const shell = new ShellInterpreter(runtime, env, positional, flavour);
   return shell.runString(script, io);
 }

@@ -551,13 +551,16 @@ function set(sh: ShellInterpreter, args: string[], io: ShellIo, line: number): n
     const on = a.startsWith("-");
     for (const flag of a.slice(1)) {
       if (flag === "e") sh.errexit = on;
-      else if ("uxfvnC".includes(flag)) continue;
+      else if (flag === "u") sh.nounset = on;
+      else if ("xfvnC".includes(flag)) continue;
       else if (flag === "o") {
         const opt = args[++i];
         if (opt === "errexit") sh.errexit = on;
-        else if (opt === "nounset" || opt === "xtrace" || opt === "noglob" || opt === "verbose") continue;
+        else if (opt === "nounset") sh.nounset = on;
+        else if (opt === "pipefail" && sh.flavour === "bash") sh.pipefail = on;
+        else if (opt === "xtrace" || opt === "noglob" || opt === "verbose") continue;
         else {
-          // dash has no pipefail (before 0.5.13): scripts that rely on it fail here, as they would on PVE 8.
+          // dash has no pipefail (before 0.5.13): `sh -c 'set -o pipefail'` fails on PVE 8; bash has it.
           io.stderr(`sh: ${line}: set: Illegal option -o ${opt ?? ""}\n`);
           return 2;
         }

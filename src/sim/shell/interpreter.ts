@@ -56,6 +56,12 @@ export function programIo(io: Io): ShellIo {
 type FunctionBody = Exclude<Command, SimpleCommand | { kind: "function" }>;
 
 /**
+ * Which shell this is: `dash` (/bin/sh) or `bash` (root's login shell, so what sshd runs an exec
+ * request with). The subset is the same; bash also has `set -o pipefail`. Messages are dash's.
+ */
+export type ShellFlavour = "dash" | "bash";
+
+/**
  * Runs the subset of dash that contract 2 defines: lists, and-or lists, pipelines (buffered, each
  * stage in turn), `if`/`for`/`while`/`until`, `{ }` and `( )`, functions, env prefixes, parameters
  * with `${x:-…}` forms, command substitution, arithmetic, redirections, here-documents and the
@@ -66,6 +72,12 @@ export class ShellInterpreter {
   status = 0;
   cwd = "/root";
   errexit = false;
+  /** `set -u`: expanding an unset parameter is an error that ends the script. */
+  nounset = false;
+  /** `set -o pipefail` (bash): a pipeline fails with its last failing stage. */
+  pipefail = false;
+  /** The script line of the command being expanded or run (for messages). */
+  line = 1;
   readonly vars: Record<string, string>;
   readonly functions = new Map<string, FunctionBody>();
   /** Names `hash` remembered (dash's command hash table). */
@@ -85,6 +97,7 @@ export class ShellInterpreter {
     readonly host: ShellHost,
     vars: Record<string, string> = {},
     public positional: string[] = ["sh"],
+    readonly flavour: ShellFlavour = "dash",
   ) {
     this.vars = {
       HOME: "/root",
@@ -206,8 +219,10 @@ export class ShellInterpreter {
         : { input: stdin, stdout: (t) => (captured += t), stderr: io.stderr };
       const cmd = p.commands[i]!;
       // Every stage of a multi-command pipeline runs in a subshell, as in dash.
-      if (p.commands.length > 1) status = await this.subshell((sh) => sh.runCommand(cmd, stageIo));
-      else status = await this.runCommand(cmd, stageIo);
+      let stageStatus: number;
+      if (p.commands.length > 1) stageStatus = await this.subshell((sh) => sh.runCommand(cmd, stageIo));
+      else stageStatus = await this.runCommand(cmd, stageIo);
+      status = this.pipefail && stageStatus === 0 && i > 0 ? status : stageStatus;
       stdin = input(captured);
       if (this.host.signal.aborted) return (this.status = EXIT_HANGUP);
     }
@@ -218,9 +233,12 @@ export class ShellInterpreter {
 
   /** A copy of this shell for `( )`, `$( )` and pipeline stages: nothing it changes comes back. */
   private async subshell(body: (sh: ShellInterpreter) => Promise<number>): Promise<number> {
-    const child = new ShellInterpreter(this.host, { ...this.vars }, [...this.positional]);
+    const child = new ShellInterpreter(this.host, { ...this.vars }, [...this.positional], this.flavour);
     child.cwd = this.cwd;
     child.errexit = this.errexit;
+    child.nounset = this.nounset;
+    child.pipefail = this.pipefail;
+    child.line = this.line;
     child.status = this.status;
     for (const [k, v] of this.functions) child.functions.set(k, v);
     for (const [k, v] of this.hashed) child.hashed.set(k, v);
@@ -426,6 +444,11 @@ export class ShellInterpreter {
       }
     }
     const set = this.isSet(part.name);
+    const usesValue = part.op === undefined || ["#", "#p", "##", "%", "%%"].includes(part.op);
+    if (!set && this.nounset && usesValue && part.name !== "@" && part.name !== "*") {
+      io.stderr(`sh: ${this.line}: ${part.name}: parameter not set\n`);
+      throw new ExitRequest(2);
+    }
     const value = this.param(part.name);
     switch (part.op) {
       case undefined:
@@ -488,7 +511,7 @@ export class ShellInterpreter {
       case "!":
         return "";
       case "-":
-        return this.errexit ? "e" : "";
+        return `${this.errexit ? "e" : ""}${this.nounset ? "u" : ""}`;
       case "@":
       case "*":
         return this.positional.slice(1).join(" ");
@@ -500,6 +523,7 @@ export class ShellInterpreter {
 
   private async runSimple(cmd: SimpleCommand, io: Io): Promise<number> {
     this.substStatus = undefined;
+    this.line = cmd.line;
     const argv: string[] = [];
     for (const w of cmd.words) argv.push(...(await this.expand(w, io)));
     const assigns: [string, string][] = [];

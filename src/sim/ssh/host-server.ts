@@ -205,6 +205,10 @@ export class HostServer {
         { stdin, stdout: (t) => write(channel, t), stderr: (t) => write(channel.stderr, t) },
         ac.signal,
         { via: "ssh", dropConnection: drop },
+        {},
+        ["bash"],
+        // sshd runs the command with root's login shell, which is bash on PVE and Debian.
+        "bash",
       );
     } catch (e) {
       write(

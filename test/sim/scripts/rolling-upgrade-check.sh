@@ -1,6 +1,6 @@
 #!/bin/bash
 # rolling-upgrade-check.sh - run on each node in turn: ssh root@<node> bash -s < rolling-upgrade-check.sh
-set -e
+set -euo pipefail
 exec 2>&1
 
 log() { echo "[$(hostname)] $*"; }
