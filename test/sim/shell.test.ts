@@ -330,3 +330,13 @@ describe("shell: set -u and bash's pipefail", () => {
     expect((await sh("set -euo pipefail")).err).toBe("sh: 1: set: Illegal option -o pipefail\n");
   });
 });
+
+describe("shell: bash's pattern substitution", () => {
+  it("replaces the first or every match in bash; dash calls it a bad substitution", async () => {
+    const s = `v='"pve1":"online"'; echo "\${v//\\"/}|\${v/\\"/}|\${v/#\\"pve/X}|\${v/%e\\"/E}|\${v//[0-9]/N}"`;
+    expect((await sh(s, {}, "bash")).out).toBe(
+      'pve1:online|pve1":"online"|X1":"online"|"pve1":"onlinE|"pveN":"online"\n',
+    );
+    expect(await sh(s)).toMatchObject({ code: 2, out: "", err: "sh: 1: Bad substitution\n" });
+  });
+});

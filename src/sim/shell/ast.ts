@@ -4,11 +4,27 @@
  * `${NAME:-word}` and friends; `#` is `${#NAME}` (length); `#pat` `##pat` `%pat` `%%pat` remove
  * the shortest/longest matching prefix/suffix (ops `#p`, `##`, `%`, `%%`).
  */
-export type ParamOp = ":-" | "-" | ":=" | "=" | ":+" | "+" | ":?" | "?" | "#" | "#p" | "##" | "%" | "%%";
+export type ParamOp =
+  | ":-"
+  | "-"
+  | ":="
+  | "="
+  | ":+"
+  | "+"
+  | ":?"
+  | "?"
+  | "#"
+  | "#p"
+  | "##"
+  | "%"
+  | "%%"
+  /** bash's `${x/pat/repl}` and `${x//pat/repl}` (dash: Bad substitution). */
+  | "/"
+  | "//";
 
 export type WordPart =
   | { kind: "lit"; text: string; quoted: boolean }
-  | { kind: "param"; name: string; quoted: boolean; op?: ParamOp; operand?: Word }
+  | { kind: "param"; name: string; quoted: boolean; op?: ParamOp; operand?: Word; replacement?: Word }
   /** `$( … )` or backticks: runs in a subshell, trailing newlines dropped. */
   | { kind: "cmdsub"; script: Script; quoted: boolean }
   /** `$(( … ))`: the expression is expanded first, then evaluated. */

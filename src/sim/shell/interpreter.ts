@@ -123,24 +123,26 @@ export class ShellInterpreter {
       throw e;
     }
     const code = await this.runTop(script, root);
-    if (this.exitTrap !== undefined && !this.host.signal.aborted) {
-      const trap = this.exitTrap;
-      this.exitTrap = undefined;
-      const saved = this.status;
-      this.status = code;
-      let trapScript: Script | undefined;
-      try {
-        trapScript = parseScript(trap);
-      } catch {
-        trapScript = undefined;
-      }
-      if (trapScript) {
-        const after = await this.runTop(trapScript, root, true);
-        if (after !== code && this.exitedInTrap) return after;
-      }
-      this.status = saved === code ? code : code;
+    return this.runExitTrap(code, root);
+  }
+
+  /** The EXIT trap runs with `$?` the script's status; only an `exit` inside it changes that status. */
+  private async runExitTrap(code: number, io: Io): Promise<number> {
+    const trap = this.exitTrap;
+    this.exitTrap = undefined;
+    if (trap === undefined || this.host.signal.aborted) return code;
+    let trapScript: Script;
+    try {
+      trapScript = parseScript(trap);
+    } catch (e) {
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      io.stderr(`sh: syntax error: ${e.message} (line ${e.line})\n`);
+      return code;
     }
-    return code;
+    this.status = code;
+    this.exitedInTrap = false;
+    const after = await this.runTop(trapScript, io, true);
+    return this.exitedInTrap ? after : (this.status = code);
   }
 
   private exitedInTrap = false;
@@ -473,6 +475,24 @@ export class ShellInterpreter {
       case "%":
       case "%%":
         return trimPattern(value, await this.patternOf(part.operand!, io), part.op);
+      case "/":
+      case "//": {
+        if (this.flavour !== "bash") {
+          io.stderr(`sh: ${this.line}: Bad substitution\n`);
+          throw new ExitRequest(2);
+        }
+        let pattern = await this.patternOf(part.operand!, io);
+        const replacement = await this.expandOne(part.replacement ?? { parts: [] }, io);
+        let anchor = "";
+        if (pattern.startsWith("#")) [anchor, pattern] = ["^", pattern.slice(1)];
+        else if (pattern.startsWith("%")) [anchor, pattern] = ["$", pattern.slice(1)];
+        if (pattern === "") return value;
+        const rx = new RegExp(
+          anchor === "^" ? `^(?:${pattern})` : anchor === "$" ? `(?:${pattern})$` : pattern,
+          part.op === "//" && !anchor ? "g" : "",
+        );
+        return value.replace(rx, () => replacement);
+      }
       case ":?":
       case "?": {
         if (part.op === ":?" ? value !== "" : set) return value;

@@ -273,11 +273,28 @@ function readDollar(
     const inner = src.slice(i + 2, close);
     const len = /^#([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])$/.exec(inner);
     if (len) return { part: { kind: "param", name: len[1]!, quoted, op: "#" }, next: close + 1 };
-    const m = /^([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])(?:(:?[-=+?]|##?|%%?)([\s\S]*))?$/.exec(inner);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*|[?$#0-9!@*-])(?:(:?[-=+?]|##?|%%?|\/\/?)([\s\S]*))?$/.exec(inner);
     if (!m) throw new ShellSyntaxError(line, `\${${inner}}: Bad substitution`);
     const name = m[1]!;
     if (m[2]) {
       const op = m[2] === "#" ? "#p" : m[2];
+      if (op === "/" || op === "//") {
+        // pattern/replacement: the first unescaped slash separates them.
+        const body = m[3]!;
+        let cut = -1;
+        for (let k = 0; k < body.length; k++) {
+          if (body[k] === "\\") k++;
+          else if (body[k] === "/") {
+            cut = k;
+            break;
+          }
+        }
+        const pat = cut < 0 ? body : body.slice(0, cut);
+        const rep = cut < 0 ? "" : body.slice(cut + 1);
+        const operand = readQuoted(pat, 0, line, "operand").word;
+        const replacement = readQuoted(rep, 0, line, quoted ? "dq-operand" : "operand").word;
+        return { part: { kind: "param", name, quoted, op, operand, replacement }, next: close + 1 };
+      }
       // A pattern stays a pattern inside double quotes; a word operand is quoted there.
       const pattern = op === "#p" || op === "##" || op === "%" || op === "%%";
       const operand = readQuoted(m[3]!, 0, line, quoted && !pattern ? "dq-operand" : "operand").word;
