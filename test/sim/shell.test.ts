@@ -105,7 +105,9 @@ describe("shell subset (contract 2)", () => {
       "sleep 1 &",
       "echo 'open",
       "&& echo",
-      "case x in x) echo;; esac",
+      "echo a;; echo b",
+      "case x in x) echo",
+      "[[ -n x ]]",
       "if true; then fi",
       "if true; then echo",
       "for x in a b; echo $x; done",
@@ -338,5 +340,19 @@ describe("shell: bash's pattern substitution", () => {
       'pve1:online|pve1":"online"|X1":"online"|"pve1":"onlinE|"pveN":"online"\n',
     );
     expect(await sh(s)).toMatchObject({ code: 2, out: "", err: "sh: 1: Bad substitution\n" });
+  });
+});
+
+describe("shell: case", () => {
+  it("runs the first item whose pattern matches; quoted patterns are literal", async () => {
+    const script = (v: string): string =>
+      `s=${v}\ncase "$s" in\n  running) echo up ;;\n  stop*|dead) echo down ;;\n  "*") echo star ;;\n  *) echo "other: $s"\nesac`;
+    expect((await sh(script("running"))).out).toBe("up\n");
+    expect((await sh(script("stopped"))).out).toBe("down\n");
+    expect((await sh(script("dead"))).out).toBe("down\n");
+    expect((await sh(script("'*'"))).out).toBe("star\n");
+    expect((await sh(script("failed"))).out).toBe("other: failed\n");
+    expect((await sh("case x in (y) echo y;; esac; echo $?")).out).toBe("0\n");
+    expect((await sh("case a.b in *.[bc]) echo ext;; esac")).out).toBe("ext\n");
   });
 });

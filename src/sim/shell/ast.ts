@@ -85,6 +85,14 @@ export interface GroupCommand {
   redirects: Redirect[];
 }
 
+export interface CaseCommand {
+  kind: "case";
+  line: number;
+  subject: Word;
+  items: { patterns: Word[]; body: Script }[];
+  redirects: Redirect[];
+}
+
 export interface FunctionDef {
   kind: "function";
   line: number;
@@ -92,7 +100,8 @@ export interface FunctionDef {
   body: Command;
 }
 
-export type Command = SimpleCommand | IfCommand | ForCommand | LoopCommand | GroupCommand | FunctionDef;
+export type Command =
+  SimpleCommand | IfCommand | ForCommand | LoopCommand | GroupCommand | CaseCommand | FunctionDef;
 
 export interface Pipeline {
   negate: boolean;

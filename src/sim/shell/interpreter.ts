@@ -274,6 +274,16 @@ export class ShellInterpreter {
     switch (cmd.kind) {
       case "group":
         return this.runList(cmd.body, io);
+      case "case": {
+        const subject = await this.expandOne(cmd.subject, io);
+        for (const item of cmd.items) {
+          for (const p of item.patterns) {
+            const rx = new RegExp(`^(?:${await this.patternOf(p, io)})$`);
+            if (rx.test(subject)) return this.runList(item.body, io);
+          }
+        }
+        return 0;
+      }
       case "subshell":
         return this.subshell((sh) => sh.runList(cmd.body, io));
       case "if": {

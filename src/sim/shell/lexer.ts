@@ -5,15 +5,15 @@ import { parseScript } from "./parser.js";
  * Tokeniser for the POSIX shell subset of contract 2: words with single quotes, double quotes
  * (backslash escapes only `\ " $ \``, newline), backslash escapes, parameters (`$?`, `$NAME`,
  * `${NAME}`, `${NAME:-word}` …, `${#NAME}`), command substitution (`$( … )` and backticks),
- * arithmetic (`$(( … ))`), the operators `; && || | ( )`, newlines, comments, redirections
+ * arithmetic (`$(( … ))`), the operators `; ;; && || | ( )`, newlines, comments, redirections
  * `[n]> [n]>> [n]< [n]>&m [n]<&m` and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
- * Constructs real sh has but the subset does not (`&`, `;;`, `<>`) raise a syntax error instead of
+ * Constructs real sh has but the subset does not (`&`, `<>`) raise a syntax error instead of
  * being misread.
  */
 
 export type Token =
   | { type: "word"; word: Word; raw: string; line: number }
-  | { type: "op"; op: ";" | "&&" | "||" | "|" | "newline" | "(" | ")"; line: number }
+  | { type: "op"; op: ";" | ";;" | "&&" | "||" | "|" | "newline" | "(" | ")"; line: number }
   | { type: "redir"; fd: number | undefined; op: RedirectOp; line: number; body?: Word };
 
 const NAME_START = /[A-Za-z_]/;
@@ -59,7 +59,11 @@ export function tokenize(src: string, startLine = 1): Token[] {
       continue;
     }
     if (c === ";") {
-      if (peek(1) === ";") throw new ShellSyntaxError(line, '";;" unexpected');
+      if (peek(1) === ";") {
+        tokens.push({ type: "op", op: ";;", line });
+        i += 2;
+        continue;
+      }
       tokens.push({ type: "op", op: ";", line });
       i++;
       continue;

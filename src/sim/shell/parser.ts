@@ -13,9 +13,9 @@ import {
 import { plainText, tokenize, type Token } from "./lexer.js";
 
 /** Reserved words that end a list (the parser stops there and the compound command takes them). */
-const CLOSERS = new Set(["then", "else", "elif", "fi", "do", "done", "}", "in"]);
+const CLOSERS = new Set(["then", "else", "elif", "fi", "do", "done", "}", "in", "esac"]);
 /** Compound-command keywords real sh has but the subset does not run. */
-const UNSUPPORTED = new Set(["case", "esac", "select", "function", "[[", "]]"]);
+const UNSUPPORTED = new Set(["select", "function", "[[", "]]"]);
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,6 +61,7 @@ export function parseScript(src: string, startLine = 1): Script {
       const t = peek();
       if (!t) break;
       if (closeParen && isOp(t, ")")) break;
+      if (isOp(t, ";;")) break;
       const kw = keyword(t);
       if (kw !== undefined && CLOSERS.has(kw)) break;
       list.push(parseAndOr());
@@ -192,6 +193,52 @@ export function parseScript(src: string, startLine = 1): Script {
       const body = parseList(false, true);
       expectWord("done");
       cmd = { kind: kw, line, cond, body, redirects: [] };
+    } else if (kw === "case") {
+      pos++;
+      const subj = peek();
+      if (subj?.type !== "word") unexpected(subj);
+      pos++;
+      skipNewlines();
+      expectWord("in");
+      const items: { patterns: Word[]; body: Script }[] = [];
+      for (;;) {
+        skipNewlines();
+        if (keyword(peek()) === "esac") {
+          pos++;
+          break;
+        }
+        if (isOp(peek(), "(")) pos++;
+        const patterns: Word[] = [];
+        for (;;) {
+          const p = peek();
+          if (p?.type !== "word") unexpected(p);
+          patterns.push((p as Extract<Token, { type: "word" }>).word);
+          pos++;
+          if (isOp(peek(), "|")) {
+            pos++;
+            continue;
+          }
+          break;
+        }
+        if (!isOp(peek(), ")")) unexpected(peek());
+        pos++;
+        const body = parseList(false, false);
+        items.push({ patterns, body });
+        if (isOp(peek(), ";;")) {
+          pos++;
+          continue;
+        }
+        skipNewlines();
+        expectWord("esac");
+        break;
+      }
+      cmd = {
+        kind: "case",
+        line,
+        subject: (subj as Extract<Token, { type: "word" }>).word,
+        items,
+        redirects: [],
+      };
     } else if (kw === "{") {
       pos++;
       const body = parseList(false, true);

@@ -51,7 +51,11 @@ while [ -z "$ha" ] && [ $tries -lt 3 ]; do
   tries=$((tries + 1))
 done
 ha=$(unquote "$ha")
-[ "$ha" = online ] || die "HA node status of $me is '$ha'"
+case "$ha" in
+  online) ;;
+  maintenance) die "$me is in HA maintenance mode" ;;
+  *) die "HA node status of $me is '$ha'" ;;
+esac
 
 # What a dist-upgrade would do, quietly.
 pending=$(apt-get -qq -s dist-upgrade | grep -c '^Inst ' || true)
