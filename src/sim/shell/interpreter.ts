@@ -63,7 +63,7 @@ export type ShellFlavour = "dash" | "bash";
 
 /**
  * Runs the subset of dash that contract 2 defines: lists, and-or lists, pipelines (buffered, each
- * stage in turn), `if`/`for`/`while`/`until`, `{ }` and `( )`, functions, env prefixes, parameters
+ * stage in turn), `if`/`for`/`while`/`until`/`case`, `{ }` and `( )`, functions, env prefixes, parameters
  * with `${x:-…}` forms, command substitution, arithmetic, redirections, here-documents and the
  * builtins in builtins.ts. Errors use dash's wording with the shell name `sh` and the script line
  * number (`sh: 1: foo: not found`).
