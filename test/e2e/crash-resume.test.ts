@@ -126,8 +126,16 @@ describe("crash-resume: the controller killed at random points resumes to the sa
   }
 
   afterAll(() => {
-    // Every phase of the flow was interrupted at least once across the seeded runs.
+    // Every phase the flow dwells in was interrupted across the seeded runs. Rebooting and Verifying
+    // are left within a reconcile or two (the reboot is recorded and issued in one step), so a timed
+    // kill lands there only by luck; crash-points.test.ts kills after every single write instead.
     const seen = [...covered.keys()].sort();
-    expect(seen.length, `phases interrupted: ${seen.join(", ")}`).toBeGreaterThanOrEqual(Math.min(6, RUNS));
+    const dwelling = ["Upgrading", "Evacuating", "AwaitingReturn", "Restoring"];
+    if (RUNS >= 8)
+      expect(
+        dwelling.filter((p) => !seen.includes(p)),
+        `phases interrupted: ${seen.join(", ")}`,
+      ).toEqual([]);
+    expect(seen.length, `phases interrupted: ${seen.join(", ")}`).toBeGreaterThanOrEqual(Math.min(4, RUNS));
   });
 });

@@ -228,6 +228,8 @@ export class HostServer {
 /**
  * Collects stdin until the client closes it or briefly stops sending: clients that pass input
  * write it and close stdin right after the exec request; the others leave it open and send nothing.
+ * Under Node 24 the client's data and EOF arrive tens of milliseconds after the exec request, so the
+ * pause that ends a silent stdin is 200 ms (clients that close stdin, as Refit's pool does, never wait).
  */
 function readStdin(channel: ServerChannel): Promise<string> {
   return new Promise((resolve) => {
@@ -244,7 +246,7 @@ function readStdin(channel: ServerChannel): Promise<string> {
       data += chunk.toString("utf8");
       timer.refresh();
     };
-    const timer = setTimeout(finish, 20);
+    const timer = setTimeout(finish, 200);
     channel.on("data", onData);
     channel.once("end", finish);
     channel.once("close", finish);
