@@ -38,6 +38,8 @@ export class SimSsh {
     return new Promise((resolve, reject) => {
       client.on("ready", () => resolve(new SimSsh(client, hostName)));
       client.on("error", reject);
+      // As Refit's own client does: without it Nagle holds a command's stdin and EOF back tens of ms.
+      client.on("connect", () => client.setNoDelay(true));
       client.connect({
         host: info.address,
         port: info.port,
