@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { RefitObject } from "../../src/api/kinds.js";
-import { DEFAULT_NOTIFY_MAX_WAIT } from "../../src/api/plan-common.js";
 import { parseDuration } from "../../src/api/primitives.js";
 import { systemClock, type Clock } from "../../src/clock.js";
 import { errorMessage } from "../../src/errors.js";
@@ -161,11 +160,7 @@ export class PlanNotifier implements Notifier {
       };
       const inForce = await this.sender.enqueue(entry);
       const waitedMs = wait
-        ? await this.sender.waitFor(
-            key,
-            parseDuration(settings.maxWait ?? DEFAULT_NOTIFY_MAX_WAIT),
-            options.signal,
-          )
+        ? await this.sender.waitFor(key, parseDuration(settings.maxWait), options.signal)
         : 0;
       return {
         id: inForce.event.id,

@@ -31,15 +31,12 @@ export const notificationsSpec = z.strictObject({
   minSeverity: severity.optional().describe("Overrides each channel's minimum severity for this plan"),
   events: z.array(notificationEvent).optional().describe("Events to send; default: the profile's events"),
   maxWait: duration
-    .optional()
+    .default("15s")
     .describe(
-      "How long a step that notifies first (the reboot after BeforeReboot) waits for delivery, default 15s; then it goes on and the notice stays in the outbox until delivered",
+      "How long a step that notifies first (the reboot after BeforeReboot) waits for delivery; then it goes on and the notice stays in the outbox until delivered",
     ),
 });
 export type NotificationsSpec = z.infer<typeof notificationsSpec>;
-
-/** `notifications.maxWait` when the plan does not set it. */
-export const DEFAULT_NOTIFY_MAX_WAIT = "15s";
 
 /**
  * When a plan may act: windows, blackouts, a named mutex, ordering and suspension. Evaluated by the

@@ -186,7 +186,7 @@ describe("GuestUpdatePlan: defaults", () => {
       blackoutRefs: [],
       after: [],
       suspend: false,
-      notifications: { channelRefs: [] },
+      notifications: { channelRefs: [], maxWait: "15s" },
     });
     expect(plan.status).toBeUndefined();
   });

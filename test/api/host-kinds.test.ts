@@ -635,7 +635,7 @@ describe("HostPatchPlan", () => {
       blackoutRefs: [],
       after: [],
       suspend: false,
-      notifications: { channelRefs: [] },
+      notifications: { channelRefs: [], maxWait: "15s" },
     });
   });
 
@@ -649,7 +649,7 @@ describe("HostPatchPlan", () => {
     ["evacuation", { mode: "Shutdown" }, { mode: "Shutdown", migrateBack: true, unmovable: "Block" }],
     ["verify", { services: ["pveproxy.service"] }, { services: ["pveproxy.service"], timeout: "10m" }],
     ["concurrency", { maxParallel: 3 }, { maxParallel: 3, jitter: "0s", maxFailures: 0 }],
-    ["notifications", { minSeverity: "error" }, { minSeverity: "error", channelRefs: [] }],
+    ["notifications", { minSeverity: "error" }, { minSeverity: "error", channelRefs: [], maxWait: "15s" }],
   ])("fills in %s defaults around the fields that are set", (block, given, expected) => {
     const plan = hostPatchPlan.parse(withValue(pve, ["spec", block], given));
     expect((plan.spec as Json)[block]).toMatchObject(expected);
