@@ -7,6 +7,7 @@ import { observeClusterVia } from "../fleet/observe-cluster.js";
 import { getCondition, READY, setReady } from "../runtime/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";
+import { clustersToReobserve } from "./reobserve.js";
 
 type ObservedNode = NonNullable<NonNullable<ProxmoxCluster["status"]>["nodes"]>[number];
 
@@ -17,6 +18,7 @@ type ObservedNode = NonNullable<NonNullable<ProxmoxCluster["status"]>["nodes"]>[
  */
 export class ProxmoxClusterReconciler implements Reconciler {
   readonly kind = "ProxmoxCluster" as const;
+  readonly watches = [{ kind: "HostPatch", keys: clustersToReobserve }] as const;
 
   constructor(private readonly deps: Deps) {}
 
@@ -30,6 +32,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
     const s = (cluster.status ??= {});
     const gen = cluster.metadata.generation ?? 1;
     const now = clock.now();
+    s.lastAttemptAt = isoAt(clock);
     let clusterObs;
     try {
       clusterObs = (await observeClusterVia(access)).obs;

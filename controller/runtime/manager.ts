@@ -3,7 +3,7 @@
  * through owner references with `controller: true`, of its owner, so a plan is reconciled when one
  * of its children changes. A reconcile that throws a RetryableError (or anything unknown) is retried
  * with backoff; a TerminalError is logged and waits until the object changes; success resets the
- * backoff and honours `requeueAfter`.
+ * backoff and honours `requeueAfter`. A reconciler's `watches` map events of other kinds to its own keys.
  */
 import type { Clock } from "../../src/clock.js";
 import { errorMessage, RefitError, TerminalError } from "../../src/errors.js";
@@ -21,9 +21,19 @@ export interface ReconcileContext {
 
 export type ReconcileResult = { requeueAfter?: number } | void;
 
+/**
+ * Events of another kind that are news to a reconciler (controller-runtime's `Watches` with a map
+ * function): `keys` names the objects of the reconciler's own kind to reconcile for the event.
+ */
+export interface Watch {
+  kind: KindName;
+  keys(event: WatchEvent): ObjectKey[];
+}
+
 export interface Reconciler {
   kind: KindName;
   reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult>;
+  watches?: readonly Watch[];
 }
 
 export interface ManagerOptions {
@@ -139,6 +149,12 @@ export class Manager {
     if (!isStatusOnly(event)) this.enqueueChanged(keyOf(obj));
     // A child's change is news to its owner but not a change of it: a terminal owner stays put.
     for (const owner of controllerOwners(obj)) this.enqueue(owner);
+    for (const reconciler of this.reconcilers.values()) {
+      for (const watch of reconciler.watches ?? []) {
+        if (watch.kind !== obj.kind) continue;
+        for (const key of watch.keys(event)) if (key.kind === reconciler.kind) this.enqueue(key);
+      }
+    }
   }
 
   private async run(key: string): Promise<void> {

@@ -82,7 +82,16 @@ export const proxmoxClusterStatus = z.strictObject({
     .optional(),
   ha: z.strictObject({ enabled: z.boolean(), master: z.string().optional() }).optional(),
   nodes: z.array(observedNode).optional(),
-  lastObservedAt: z.string().optional(),
+  lastObservedAt: z
+    .string()
+    .optional()
+    .describe("When the cluster was last observed (at least one node answered)"),
+  lastAttemptAt: z
+    .string()
+    .optional()
+    .describe(
+      "When the controller last tried to observe it, answered or not; after each patched node ends, it tries again",
+    ),
 });
 
 export const proxmoxCluster = kindSchema("ProxmoxCluster", proxmoxClusterSpec, proxmoxClusterStatus);

@@ -70,5 +70,22 @@ describe("rolling patch of a 3-node cluster (simulator over SSH)", () => {
     ).toEqual([]);
     // Guests are back home.
     expect(placement(sim.snapshot())).toEqual(ROLLING_HOME);
+    // The cluster's status at the end is what the cluster is now: every node back, patched, with
+    // the boot it came back with (not what was seen while a node rebooted).
+    const cluster = objects.find((o) => o.kind === "ProxmoxCluster");
+    const nodes = (cluster?.status?.nodes ?? []) as {
+      name: string;
+      online: boolean;
+      error?: string;
+      pendingUpdates?: number;
+      bootId?: string;
+    }[];
+    expect({
+      ready: cluster?.status?.conditions?.find((c) => c.type === "Ready")?.status,
+      nodes: nodes.map((n) => [n.name, n.online, n.error, n.pendingUpdates, n.bootId]),
+    }).toEqual({
+      ready: "True",
+      nodes: ["pve1", "pve2", "pve3"].map((n) => [n, true, undefined, 0, history.bootIds[n]?.at(-1)]),
+    });
   }, 180_000);
 });

@@ -8,6 +8,7 @@ import {
   type Reconciler,
 } from "../../controller/runtime/manager.js";
 import type { ObjectKey } from "../../controller/runtime/store.js";
+import { clustersToReobserve } from "../../controller/proxmox-cluster/reobserve.js";
 import type { KindName, RefitObjectOf } from "../../src/api/kinds.js";
 import { ManualClock } from "../../src/clock.js";
 import { RetryableError, TerminalError } from "../../src/errors.js";
@@ -122,6 +123,27 @@ describe("manager", () => {
     await plans.waitCalls(5);
     await settle();
     expect(patches.calls).toEqual(["nodes-pve1", "nodes-pve1", "nodes-pve1"]);
+  });
+
+  it("a reconciler's watches map another kind's events to its keys: a HostPatch that ends has its cluster observed again", async () => {
+    const clusters = new Recorder("ProxmoxCluster");
+    Object.assign(clusters, { watches: [{ kind: "HostPatch", keys: clustersToReobserve }] });
+    await startManager(clusters);
+    await clusters.waitCalls(1);
+    const child = await store.create({
+      ...hostPatch("nodes-pve1", await thePlan()),
+      spec: { ...hostPatch("nodes-pve1").spec, clusterRef: { name: "lab" } },
+    });
+    const upgrading = await store.updateStatus<RefitObjectOf<"HostPatch">>({
+      ...child,
+      status: { phase: "Upgrading" },
+    });
+    await settle();
+    expect(clusters.calls).toEqual(["lab"]);
+    await store.updateStatus<RefitObjectOf<"HostPatch">>({ ...upgrading, status: { phase: "Succeeded" } });
+    await clusters.waitCalls(2);
+    await settle();
+    expect(clusters.calls).toEqual(["lab", "lab"]);
   });
 
   it("passes a logger bound to the object and the injected clock", async () => {

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { formatIssue, loadDesiredState } from "../../../src/api/loader/load.js";
-import type { PlanOutcomeState } from "../../../src/api/host-patch-plan.js";
+import type { HostPatchPlan, PlanOutcomeState } from "../../../src/api/host-patch-plan.js";
 import { ScaledClock, systemClock, type Clock } from "../../../src/clock.js";
 import { createLogger, type Logger } from "../../../src/log/logger.js";
 import { Controller } from "../../app.js";
@@ -70,6 +70,7 @@ export async function onceOutcome(
     if (outcome.state === "Halted" && options.killSwitchPresent === false) return { done: false };
     failed ||= settled.counts === "failed";
     halted ||= settled.counts === "halted";
+    if (!(await clusterSeenSinceLastPatch(store, p))) return { done: false };
     const ready = p.status?.conditions?.find((c) => c.type === "Ready");
     summary.push(`HostPatchPlan/${p.metadata.name}: ${settled.label} (${ready?.message ?? ""})`);
   }
@@ -79,6 +80,23 @@ export async function onceOutcome(
     );
   }
   return { done: true, code: halted ? EXIT.halted : failed ? EXIT.failed : EXIT.ok, summary };
+}
+
+/**
+ * Whether the plan's cluster has been observed (or tried) since the last of its HostPatches ended,
+ * so that the status `run --once` leaves behind is what the cluster is now.
+ */
+async function clusterSeenSinceLastPatch(store: ObjectStore, plan: HostPatchPlan): Promise<boolean> {
+  const ref = plan.spec.clusterRef;
+  if (!ref) return true;
+  const cluster = await store.get("ProxmoxCluster", plan.metadata.namespace ?? "", ref.name);
+  if (!cluster) return true;
+  const ended = (await store.list("HostPatch"))
+    .filter((hp) => hp.spec.planRef.name === plan.metadata.name && hp.status?.finishedAt)
+    .map((hp) => Date.parse(hp.status?.finishedAt ?? ""));
+  if (ended.length === 0) return true;
+  const attempt = cluster.status?.lastAttemptAt;
+  return attempt !== undefined && Date.parse(attempt) >= Math.max(...ended);
 }
 
 /** Runs the controller; with `once`, resolves to the exit code when every due plan has settled. */
