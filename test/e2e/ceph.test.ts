@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
+import { planCommand } from "../../controller/cli/commands/plan.js";
 import { runController } from "../../controller/cli/commands/run.js";
+import type { PlanPreview } from "../../controller/host-patch/dry-run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
 import { spawnController } from "../support/controller-process.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
@@ -60,6 +62,30 @@ function cephClean(s: SimHandle): { groupFlags: unknown; flags: unknown } {
 }
 
 describe("Ceph: noout around each reboot, and nothing moves while Ceph recovers", () => {
+  it("refit plan shows the Ceph gate and the noout commands around the reboot, and sets nothing", async () => {
+    sim = await startSimulator({ fleet: FLEET, clock: new ScaledClock(20) });
+    const desired = simDesiredState(sim, rollingPlan());
+    const out: string[] = [];
+    const code = await planCommand(
+      { desired, json: true },
+      { out: (l) => out.push(l), err: () => undefined },
+    );
+    expect(code).toBe(0);
+    const { plans } = JSON.parse(out.join("\n")) as { plans: PlanPreview[] };
+    const pve1 = plans[0]!.nodes.find((n) => n.node === "pve1")!;
+    expect(pve1.action).toBe("patch");
+    expect(pve1.gates.find((g) => g.name === "cephHealthy")).toEqual({
+      name: "cephHealthy",
+      passed: true,
+      message: "Ceph is HEALTH_OK",
+    });
+    const commands = pve1.commands.map((c) => c.command);
+    const reboot = commands.indexOf("systemctl reboot");
+    expect(commands[reboot - 1]).toBe("ceph --connect-timeout 10 osd set-group noout pve1");
+    expect(commands[reboot + 1]).toBe("ceph --connect-timeout 10 osd unset-group noout pve1");
+    expect(cephClean(sim)).toEqual({ groupFlags: {}, flags: [] });
+  }, 120_000);
+
   it("sets noout before the reboot, unsets it only after recovery, and touches the next node only then", async () => {
     const clock = new ScaledClock(60);
     sim = await startSimulator({ fleet: FLEET, clock });
