@@ -13,6 +13,7 @@ import {
   nodeMaintenanceArgv,
   pctMigrateArgv,
   qmMigrateArgv,
+  nooutArgv,
 } from "../../src/pve/index.js";
 import { quoteArgv } from "../../src/ssh/index.js";
 import { startJobArgv } from "../../src/ssh/jobs.js";
@@ -136,6 +137,11 @@ export function startGuestCommand(host: string, g: { vmid: number; type: GuestTy
 
 export function maintenanceCommand(host: string, enable: boolean): RemoteCommand {
   return { on: host, argv: nodeMaintenanceArgv(host, enable), timeoutMs: SHORT_MS };
+}
+
+/** `ceph osd set-group|unset-group noout <node>`: quick, but it waits for a monitor up to its timeout. */
+export function nooutCommand(host: string, set: boolean): RemoteCommand {
+  return { on: host, argv: nooutArgv(host, set), timeoutMs: SHORT_MS };
 }
 
 export function rebootCommand(host: string): RemoteCommand {

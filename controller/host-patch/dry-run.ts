@@ -7,7 +7,7 @@ import type { HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlan } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
 import { errorMessage } from "../../src/errors.js";
-import { observeNode, type ClusterObservation } from "../../src/pve/index.js";
+import { observeCeph, observeNode, unavailableFrom, type ClusterObservation } from "../../src/pve/index.js";
 import { DEFAULT_TIMING } from "../context.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { observeClusterVia } from "../fleet/observe-cluster.js";
@@ -16,6 +16,7 @@ import {
   jobId,
   maintenanceCommand,
   migrationCommand,
+  nooutCommand,
   rebootCommand,
   shutdownCommand,
   startGuestCommand,
@@ -138,6 +139,7 @@ async function previewNode(
   } catch (err) {
     return { ...np, action: "unobservable", why: errorMessage(err) };
   }
+  obs.ceph = await observeCeph(access.node(ctx.host)).catch(unavailableFrom);
   const t = decidePreflight(ctx, obs);
   np.gates = (t.kind !== "idle" && t.patch?.gates) || [];
   np.pending = (t.kind !== "idle" && t.patch?.pendingPackages) || [];
@@ -157,7 +159,8 @@ async function previewNode(
     if ("unreadable" in evac) return { ...np, action: "unobservable", why: evac.unreadable };
     if (evac.blocked) return { ...np, action: "blocked", why: evac.blocked.message };
     describeEvacuation(np, evac);
-    commands.push(...evacuationCommands(ctx, evac));
+    const ceph = obs.ceph.ok && obs.ceph.value.kind === "ceph" && ctx.spec.ceph.noout;
+    commands.push(...evacuationCommands(ctx, evac, ceph));
   }
   const hash = jobId(ctx.hp, "x").slice(3, 15);
   np.commands = commands.map((c) => ({ on: c.on, command: commandLine(c).replaceAll(hash, "cyclehash") }));
@@ -187,7 +190,7 @@ function describeEvacuation(np: NodePlan, evac: EvacPlan): void {
 }
 
 /** Off the node, the reboot, and back: in the order the flow issues them. */
-function evacuationCommands(ctx: PatchContext, evac: EvacPlan): RemoteCommand[] {
+function evacuationCommands(ctx: PatchContext, evac: EvacPlan, noout: boolean): RemoteCommand[] {
   const ha = ctx.spec.evacuation.mode === "HAMaintenance";
   const out = (m: Move) => ({ ...m, from: ctx.host });
   const back = (m: Move) => ({ ...m, from: m.to, to: ctx.host });
@@ -195,7 +198,10 @@ function evacuationCommands(ctx: PatchContext, evac: EvacPlan): RemoteCommand[] 
     ...(ha ? [maintenanceCommand(ctx.host, true)] : []),
     ...evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, out(m), false)),
     ...evac.shutdowns.map((g) => shutdownCommand(ctx.hp, ctx.spec, g)),
+    ...(noout ? [nooutCommand(ctx.host, true)] : []),
     rebootCommand(ctx.host),
+    // Once Ceph has recovered from the node's return.
+    ...(noout ? [nooutCommand(ctx.host, false)] : []),
     ...(ha ? [maintenanceCommand(ctx.host, false)] : []),
     ...(ctx.spec.evacuation.migrateBack
       ? evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, back(m), true))

@@ -5,7 +5,13 @@
 import type { HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
-import type { ClusterObservation, NodeObservation, PveTask } from "../../src/pve/index.js";
+import type {
+  CephState,
+  ClusterObservation,
+  NodeObservation,
+  Observed,
+  PveTask,
+} from "../../src/pve/index.js";
 import type { JobStatus } from "../../src/ssh/index.js";
 import type { WindowSpec } from "../../src/schedule/index.js";
 import type { Timing } from "../context.js";
@@ -27,6 +33,8 @@ export interface Needs {
   services?: readonly string[];
   /** A guest's tasks (running and finished) on the named node: to prove a migration by its task. */
   tasks?: { on: string; vmid: number }[];
+  /** Whether the cluster runs Ceph and its health, read on this host. */
+  ceph?: boolean;
 }
 
 export type Readout<T> = { ok: true; value: T } | { ok: false; reason: string; message: string };
@@ -40,6 +48,7 @@ export interface Observation {
   services?: Readout<Record<string, string>>;
   /** By `taskKey(on, vmid)`. */
   tasks?: Record<string, Readout<readonly PveTask[]>>;
+  ceph?: Observed<CephState>;
 }
 
 export function taskKey(on: string, vmid: number): string {

@@ -4,7 +4,7 @@
  * readouts; anything else is thrown, retryable, to the queue's backoff.
  */
 import { errorMessage, RefitError } from "../../src/errors.js";
-import { observeNode, PveActions, PveReader } from "../../src/pve/index.js";
+import { observeCeph, observeNode, PveActions, PveReader, unavailableFrom } from "../../src/pve/index.js";
 import { jobStatus } from "../../src/ssh/index.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { observeClusterVia } from "../fleet/observe-cluster.js";
@@ -83,6 +83,18 @@ export async function read(
       }),
     );
   }
+  if (needs.ceph && !obs.ceph)
+    pending.push(
+      observeCeph(exec, signal ? { signal } : {}).then(
+        (r) => {
+          obs.ceph = r;
+        },
+        (err: unknown) => {
+          // Unreachable or timed out: Ceph's state is unknown, and unknown closes its gate.
+          obs.ceph = unavailableFrom(err);
+        },
+      ),
+    );
   await Promise.all(pending);
   return obs;
 }

@@ -92,10 +92,30 @@ export const hostGatesSpec = z.strictObject({
   keepsQuorum: z.boolean().optional().describe("Taking this node down keeps the cluster quorate"),
   noActiveTasks: z.boolean().optional().describe("No running Proxmox tasks on the node"),
   haManagerAlive: z.boolean().optional(),
+  cephHealthy: z
+    .boolean()
+    .optional()
+    .describe("Ceph is HEALTH_OK (or HEALTH_WARN with ceph.allowHealthWarn) and not recovering (pve)"),
   backupServer: z.boolean().optional().describe("proxmox-backup-manager is present (pbs)"),
   noRunningBackupTasks: z.boolean().optional().describe("No running PBS tasks (pbs)"),
   packageManagerHealthy: z.boolean().optional().describe("No apt/dpkg process or interrupted dpkg state"),
   packageManagerWait: duration.optional().describe("How long to wait for a running apt/dpkg (default 10m)"),
+});
+
+/** Hyper-converged Ceph (detected by /etc/pve/ceph.conf); ignored on a cluster without it. */
+export const cephSpec = z.strictObject({
+  allowHealthWarn: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Start a node while Ceph reports HEALTH_WARN (never HEALTH_ERR, never while OSDs are down or PGs degraded)",
+    ),
+  noout: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Set noout on the node (ceph osd set-group noout <node>) for its reboot; unset once Ceph has recovered",
+    ),
 });
 
 export const verifySpec = z.strictObject({
@@ -123,6 +143,7 @@ export const hostPatchPlanSpec = withRules(
     reboot: rebootSpec.prefault({}),
     evacuation: evacuationSpec.prefault({}),
     gates: hostGatesSpec.prefault({}),
+    ceph: cephSpec.prefault({}),
     verify: verifySpec.prefault({}),
     concurrency: concurrencySpec.prefault({}),
     ...schedulingShape,

@@ -88,6 +88,17 @@ export const haMaintenanceRecord = z.strictObject({
   leftAt: z.string().optional().describe("When the node read online in the HA manager again"),
 });
 
+/** The node's Ceph noout flag this patch set: recorded before each command, proven by ceph health detail. */
+export const cephNooutRecord = z.strictObject({
+  cycle: z.string().describe("The plan cycle that set it"),
+  requestedAt: z
+    .string()
+    .describe("When `ceph osd set-group noout <node>` was recorded (before it was sent)"),
+  setAt: z.string().optional().describe("When ceph health detail showed the node's noout flag"),
+  unsetRequestedAt: z.string().optional().describe("When `ceph osd unset-group noout <node>` was recorded"),
+  unsetAt: z.string().optional().describe("When the node's noout flag was gone from ceph health detail"),
+});
+
 export const hostPatchStatus = z.strictObject({
   ...baseStatusShape,
   phase: hostPatchPhase.optional(),
@@ -104,6 +115,7 @@ export const hostPatchStatus = z.strictObject({
     .optional()
     .describe("Guests shut down for the reboot and started after it"),
   haMaintenance: haMaintenanceRecord.optional(),
+  cephNoout: cephNooutRecord.optional(),
   bootIdBeforeReboot: z.string().optional(),
   bootIdAfterReboot: z.string().optional(),
   rebootIssuedAt: z.string().optional(),

@@ -31,3 +31,4 @@ export * from "./guest-power.js";
 export * from "./guest-exec.js";
 export * from "./pbs.js";
 export * from "./systemd.js";
+export * from "./ceph.js";

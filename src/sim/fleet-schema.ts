@@ -328,6 +328,32 @@ export const guestSchema = z
   });
 export type GuestSpec = z.infer<typeof guestSchema>;
 
+/**
+ * A hyper-converged Ceph cluster (src/sim/model/ceph.ts): monitors and OSDs on every node, size-3
+ * pools. A node that goes down takes its OSDs with it; when it returns, its PGs recover for
+ * `recoverySeconds` of sim time before HEALTH_OK.
+ */
+const cephSchema = z.strictObject({
+  osdsPerNode: z.number().int().min(1).max(24).default(2),
+  pgs: z.number().int().positive().default(128),
+  objects: z.number().int().min(0).default(12000),
+  recoverySeconds: z.number().min(0).default(60),
+  /** Cluster-wide OSD flags already set (`noout`, `noscrub`, ...). */
+  flags: z.array(z.string().regex(/^[a-z_]+$/)).default([]),
+  /** Health checks the cluster raises besides those the model derives (a pre-existing warning). */
+  checks: z
+    .array(
+      z.strictObject({
+        code: z.string().regex(/^[A-Z][A-Z0-9_]+$/),
+        severity: z.enum(["HEALTH_WARN", "HEALTH_ERR"]).default("HEALTH_WARN"),
+        summary: z.string().min(1),
+        detail: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+});
+export type CephSpec = z.infer<typeof cephSchema>;
+
 export const clusterSchema = z.strictObject({
   name: hostName,
   /** A single node without corosync: no cluster row, `pvecm status` fails. */
@@ -339,6 +365,8 @@ export const clusterSchema = z.strictObject({
   pools: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
   nodes: z.array(nodeSchema).min(1),
   guests: z.array(guestSchema).default([]),
+  /** Ceph runs on the cluster's nodes (`/etc/pve/ceph.conf`, `ceph` CLI). */
+  ceph: cephSchema.optional(),
 });
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 

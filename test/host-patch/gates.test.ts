@@ -28,6 +28,8 @@ import {
   activeTasksArgv,
   available,
   combineReboot,
+  parseCephHealth,
+  type CephState,
   nodeStatusArgv,
   parseBootId,
   parseBootKernelList,
@@ -159,15 +161,29 @@ interface PveScenario {
   readonly cluster?: ClusterPrints;
   readonly gates?: Record<string, unknown>;
   readonly safety?: GateSafety;
+  /** Ceph as the node sees it; default: no Ceph on the cluster. */
+  readonly ceph?: Observed<CephState>;
+  readonly spec?: Record<string, unknown>;
 }
 
 function pveInput(s: PveScenario = {}): GateInput<PveObserved> {
   const host = s.host ?? "pve1";
   return {
     host,
-    spec: spec(s.gates),
+    spec: s.spec
+      ? hostPatchPlanSpec.parse({
+          ...s.spec,
+          clusterRef: { name: "lab" },
+          targets: { nodes: ["pve*"] },
+          gates: s.gates ?? {},
+        })
+      : spec(s.gates),
     safety: s.safety ?? SAFE,
-    observed: { node: nodeObs(host, s.node), cluster: clusterObs(s.cluster) },
+    observed: {
+      node: nodeObs(host, s.node),
+      cluster: clusterObs(s.cluster),
+      ceph: { state: s.ceph ?? available({ kind: "none" }) },
+    },
   };
 }
 
@@ -225,6 +241,19 @@ const TWO_NODES: ClusterPrints = {
   status: { output: fixture("cluster-status.exporter.json.out") },
   pvecm: { output: PVECM_TWO_NODES },
 };
+
+function ceph(name: string): Observed<CephState> {
+  return available({ kind: "ceph", health: parseCephHealth(fixture(`ceph-health-detail.${name}.json.out`)) });
+}
+
+/** pve2 back and recovered, its own noout flag still set. */
+function recovered(): Observed<CephState> {
+  const h = parseCephHealth(fixture("ceph-health-detail.recovering.json.out"));
+  return available({
+    kind: "ceph",
+    health: { status: "HEALTH_WARN", checks: h.checks.filter((c) => c.code === "OSD_FLAGS") },
+  });
+}
 
 const CASES: CaseTable = {
   pve: {
@@ -394,6 +423,68 @@ const CASES: CaseTable = {
         },
       ],
     },
+    cephHealthy: {
+      pass: [
+        {
+          name: "no Ceph on the cluster",
+          input: pveInput(),
+          verdict: pass("Ceph is not set up on this cluster"),
+        },
+        { name: "HEALTH_OK", input: pveInput({ ceph: ceph("ok") }), verdict: pass("Ceph is HEALTH_OK") },
+        {
+          name: "only this node's own noout flag left (a resumed cycle)",
+          input: pveInput({ host: "pve2", ceph: recovered() }),
+          verdict: pass("Ceph is HEALTH_OK"),
+        },
+        {
+          name: "HEALTH_WARN allowed by the plan",
+          input: pveInput({ ceph: ceph("noout-global"), spec: { ceph: { allowHealthWarn: true } } }),
+          verdict: pass(
+            "Ceph is HEALTH_WARN (OSDMAP_FLAGS: noout flag(s) set), allowed by ceph.allowHealthWarn",
+          ),
+        },
+      ],
+      fail: [
+        {
+          name: "HEALTH_WARN not allowed",
+          input: pveInput({ ceph: ceph("noout-global") }),
+          verdict: fail(
+            "CephHealthWarn",
+            "Ceph is HEALTH_WARN (OSDMAP_FLAGS: noout flag(s) set); resolve it or set ceph.allowHealthWarn: true on the plan to patch anyway",
+          ),
+        },
+        {
+          name: "recovering after another node's reboot, even with HEALTH_WARN allowed",
+          input: pveInput({
+            host: "pve3",
+            ceph: ceph("recovering"),
+            spec: { ceph: { allowHealthWarn: true } },
+          }),
+          verdict: {
+            open: false,
+            reason: "CephRecovering",
+            message: expect.stringMatching(
+              /^Ceph is recovering: HEALTH_WARN \(OSD_FLAGS: .*; PG_DEGRADED: Degraded data redundancy: .*\); no node goes down until it is HEALTH_OK$/,
+            ) as unknown,
+          } as GateVerdict,
+        },
+        {
+          name: "HEALTH_ERR",
+          input: pveInput({ ceph: ceph("err"), spec: { ceph: { allowHealthWarn: true } } }),
+          verdict: fail(
+            "CephHealthErr",
+            "Ceph is HEALTH_ERR (OSD_FULL: 1 full osd(s)); not taking a node down",
+          ),
+        },
+        {
+          name: "ceph.conf present but the monitors do not answer",
+          input: pveInput({
+            ceph: unavailable("CommandFailed", "ceph health on pve1 failed: [errno 110] RADOS timed out"),
+          }),
+          verdict: cannot("CommandFailed"),
+        },
+      ],
+    },
   },
 };
 
@@ -480,6 +571,7 @@ describe("the gate registry", () => {
       "keepsQuorum",
       "noActiveTasks",
       "haManagerAlive",
+      "cephHealthy",
     ]);
   });
 });
@@ -565,6 +657,7 @@ describe("pve enable flags", () => {
     "keepsQuorum",
     "noActiveTasks",
     "haManagerAlive",
+    "cephHealthy",
   ])("spec.gates.%s: false turns that gate off and nothing else", (id) => {
     expect(names({ gates: { [id]: false } })).toEqual(ALL.filter((n) => n !== id));
     expect(names({ gates: { [id]: true } })).toEqual(ALL);

@@ -251,8 +251,9 @@ export function evacGuest(vmid: number, over: Partial<EvacGuest> = {}): EvacGues
   };
 }
 
+/** An observation of a cluster without Ceph, unless `over` says otherwise. */
 export function obs(over: Partial<Observation> = {}): Observation {
-  return { jobs: {}, ...over };
+  return { jobs: {}, ceph: { ok: true, value: { kind: "none" } }, ...over };
 }
 
 export function status(over: Partial<Status>): Status {

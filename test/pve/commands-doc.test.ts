@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { observeClusterSteps, observeNodeSteps } from "../../src/pve/observe.js";
 import { observePbsSteps } from "../../src/pve/observe-pbs.js";
+import { observeCephSteps } from "../../src/pve/ceph.js";
 import { quoteArgv } from "../../src/ssh/quote.js";
 
 // The simulator engineer works from COMMANDS.md; these checks keep it in step with the code.
@@ -19,6 +20,7 @@ describe("COMMANDS.md", () => {
       ["observeNode", observeNodeSteps("pve1", { pendingUpdates: true })],
       ["observeCluster", observeClusterSteps()],
       ["observePbs", observePbsSteps()],
+      ["observeCeph", observeCephSteps()],
     ];
     for (const [name, steps] of batches) {
       const row = doc.split("\n").find((l) => l.startsWith(`| \`${name}(`));

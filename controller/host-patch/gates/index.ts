@@ -4,6 +4,7 @@ import { GATES, type ProfileObserved } from "./registry.js";
 
 export * from "./contract.js";
 export { PVE_DEFAULTS, PVE_GATES, type PveObserved } from "./pve.js";
+export { cephVerdict, type CephObservation } from "./ceph.js";
 export { GATES, type NothingObserved, type ProfileObserved } from "./registry.js";
 
 /** One gate's outcome as HostPatch `status.gates` records it (schema `gateResult`). */

@@ -9,12 +9,15 @@ import {
   type QuorumView,
   type ZfsHealth,
 } from "../../../src/pve/index.js";
+import { cephHealthy, type CephObservation } from "./ceph.js";
 import { closed, gateFor, open, type Gate, type GateVerdict } from "./contract.js";
 
 /** What the pve gates read: the node itself, and the cluster as one node sees it. */
 export interface PveObserved {
   readonly node: NodeObservation;
   readonly cluster: ClusterObservation;
+  /** Ceph as this node sees it (`none` on a cluster without Ceph). */
+  readonly ceph: CephObservation;
 }
 
 /** Profile pve defaults: every gate on; root fs at most 90% used. */
@@ -27,6 +30,7 @@ export const PVE_DEFAULTS = {
   keepsQuorum: true,
   noActiveTasks: true,
   haManagerAlive: true,
+  cephHealthy: true,
 } as const;
 
 type Toggle = Exclude<keyof typeof PVE_DEFAULTS, "rootFsMaxUsedPercent">;
@@ -162,4 +166,5 @@ export const PVE_GATES: readonly Gate<PveObserved>[] = [
   keepsQuorum,
   noActiveTasks,
   haManagerAlive,
+  cephHealthy,
 ];

@@ -5,13 +5,18 @@ import { iso } from "./gating.js";
 import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
 import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveStarts } from "./shutdowns.js";
+import { isDone, nooutAfterReturn } from "./ceph-noout.js";
 
-export function verifyingNeeds(): Needs {
-  return { node: { pendingUpdates: true } };
+export function verifyingNeeds(ctx: PatchContext): Needs {
+  const noout = ctx.status.cephNoout;
+  return { node: { pendingUpdates: true }, ...(noout && !noout.unsetAt ? { ceph: true } : {}) };
 }
 
 export function decideVerifying(ctx: PatchContext, obs: Observation): Transition {
   if (!obs.node?.ok) return poll("Verifying", `the node cannot be read: ${obs.node?.message ?? "not read"}`);
+  // Ceph first: its recovery holds the flow (and every other node) whatever the kernel says.
+  const noout = nooutAfterReturn(ctx, obs.ceph, "Verifying");
+  if (!isDone(noout)) return noout;
   const o = obs.node.value;
   if (
     ctx.status.rebootDecision?.required &&
@@ -20,12 +25,17 @@ export function decideVerifying(ctx: PatchContext, obs: Observation): Transition
     o.reboot.value.bootKernel !== o.reboot.value.runningKernel
   ) {
     const message = `${ctx.host} came back on kernel ${o.reboot.value.runningKernel}, not ${o.reboot.value.bootKernel ?? "the newest"}`;
-    return fail("OldKernel", message, { notes: [{ step: "verify", outcome: "failed", message }] });
+    return fail("OldKernel", message, {
+      patch: noout.patch,
+      notes: [...noout.notes, { step: "verify", outcome: "failed", message }],
+    });
   }
   const left = o.pendingUpdates?.ok ? o.pendingUpdates.value.changes.length : undefined;
   const message = `verified${left ? ` (${left} package(s) newly pending)` : ""}; returning guests`;
   return goto("Restoring", message, {
+    patch: noout.patch,
     notes: [
+      ...noout.notes,
       {
         step: "verify",
         outcome: "done",

@@ -1,6 +1,6 @@
 /** Pending and Preflight: reset for the cycle, then decide whether and how this node is patched. */
 import { parseDuration } from "../../../src/api/primitives.js";
-import type { NodeObservation } from "../../../src/pve/index.js";
+import { unavailable, type NodeObservation } from "../../../src/pve/index.js";
 import { upgradeCommand } from "../commands.js";
 import { evaluateGates } from "../gates/index.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
@@ -8,6 +8,7 @@ import { rebootDecision, upToDate } from "../reboot-decision.js";
 import { act, goto, run, wait, withPatch, type StatusPatch, type Transition } from "../transition.js";
 import { halted, iso, notNow } from "./gating.js";
 import { haMaintenanceLeftover } from "./ha-maintenance.js";
+import { isDone, nooutAfterReturn } from "./ceph-noout.js";
 
 export function decidePending(ctx: PatchContext): Transition {
   return goto("Preflight", "observing the node", {
@@ -33,7 +34,7 @@ export function decidePending(ctx: PatchContext): Transition {
 /** Nothing is read while the node waits: its turn and the kill switch are known without SSH. */
 export function preflightNeeds(ctx: PatchContext): Needs {
   if (ctx.halt || !ctx.turn.ok) return {};
-  return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true };
+  return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true, ceph: true };
 }
 
 export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
@@ -62,7 +63,7 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
     host: ctx.host,
     spec: ctx.spec,
     safety: ctx.cluster.spec.safety,
-    observed: { node, cluster },
+    observed: { node, cluster, ceph: { state: obs.ceph ?? unavailable("NotObserved", "Ceph was not read") } },
   });
   const pendingObs = node.pendingUpdates;
   if (!pendingObs?.ok)
@@ -76,6 +77,10 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
     to: c.newVersion,
   }));
   const patch: StatusPatch = { gates, pendingPackages };
+  // A noout an earlier cycle left (it failed, or the controller was replaced) goes first.
+  const noout = nooutAfterReturn(ctx, obs.ceph, "Preflight");
+  if (!isDone(noout)) return withPatch(noout, patch);
+  Object.assign(patch, noout.patch);
   const policy = ctx.spec.reboot.policy;
   const reboot = rebootDecision(policy, node.reboot);
   if (upToDate(policy, changes, reboot))

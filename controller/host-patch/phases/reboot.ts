@@ -10,11 +10,12 @@ import { rebootCommand } from "../commands.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { act, fail, goto, poll, run, wait, type Action, type Transition } from "../transition.js";
 import { iso, notNow } from "./gating.js";
+import { isDone, nooutBeforeReboot } from "./ceph-noout.js";
 
 export const PVE_SERVICES = ["pve-cluster", "pvedaemon", "pveproxy", "pvestatd", "corosync"];
 
 export function rebootingNeeds(): Needs {
-  return { node: { pendingUpdates: false } };
+  return { node: { pendingUpdates: false }, ceph: true };
 }
 
 export function decideRebooting(ctx: PatchContext, obs: Observation): Transition {
@@ -38,16 +39,20 @@ export function decideRebooting(ctx: PatchContext, obs: Observation): Transition
         .map((t) => `${t.type ?? "?"} ${t.id ?? ""}`.trim())
         .join(", ")}`,
     );
+  const noout = nooutBeforeReboot(ctx, obs.ceph);
+  if (!isDone(noout)) return noout;
   const before = ctx.status.bootIdBeforeReboot ?? node.bootId.value;
   return act([beforeRebootNotice(ctx, node), run(rebootCommand(ctx.host), "reboot")], {
     phase: "AwaitingReturn",
     message: `reboot issued; waiting for ${ctx.host} to come back with a new boot_id`,
     patch: {
+      ...noout.patch,
       bootIdBeforeReboot: before,
       rebootIssuedAt: iso(ctx.now),
       currentStep: { name: "reboot", id: `${ctx.hp.spec.cycle}-reboot`, startedAt: iso(ctx.now) },
     },
     notes: [
+      ...noout.notes,
       { step: "reboot", outcome: "started", message: "reboot issued", extra: { bootIdBeforeReboot: before } },
     ],
   });

@@ -11,3 +11,4 @@ import "./ha-manager.js";
 import "./pbs.js";
 import "./backup.js";
 import "../ecosystems/all.js";
+import "./ceph.js";

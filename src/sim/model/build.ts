@@ -8,6 +8,7 @@ import {
   type NodeSpec,
   type PackageSpec,
 } from "../fleet-schema.js";
+import { buildCeph, cephConf } from "./ceph.js";
 import { addKernel } from "./kernels.js";
 import {
   DEBIAN_PACKAGES,
@@ -370,6 +371,7 @@ export function buildState(fleet: Fleet, now: number): SimState {
       backups: [],
     };
     state.clusters[c.name] = cluster;
+    if (c.ceph) cluster.ceph = buildCeph(c.ceph, cluster.nodes, now);
     c.nodes.forEach((n, ni) => {
       const host = buildHost(
         n.name,
@@ -395,6 +397,11 @@ export function buildState(fleet: Fleet, now: number): SimState {
         ? { mode: "active", state: hasServices ? "active" : "wait_for_agent_lock" }
         : { mode: "active", state: "wait_for_agent_lock", lastWriteAt: now - 86_400_000 };
     });
+    // pveceph init writes /etc/pve/ceph.conf (the cluster file system: every node sees it).
+    if (cluster.ceph) {
+      const conf = cephConf(cluster.ceph, cluster.nodes.map((n) => state.hosts[n]!.ip));
+      for (const n of cluster.nodes) state.hosts[n]!.files["/etc/pve/ceph.conf"] = conf;
+    }
     for (const g of c.guests) {
       let hostName: string | undefined;
       if (g.host || g.pbs) {

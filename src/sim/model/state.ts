@@ -290,6 +290,22 @@ export interface LrmStatusFile {
   lastWriteAt?: number;
 }
 
+/** A hyper-converged Ceph cluster: what is set; its health is derived (model/ceph.ts). */
+export interface CephSimState {
+  fsid: string;
+  osds: { id: number; host: string }[];
+  pgs: number;
+  objects: number;
+  recoverySeconds: number;
+  /** Cluster-wide OSD flags (`ceph osd set noout`). */
+  flags: string[];
+  /** Flags per CRUSH node or OSD (`ceph osd set-group noout pve2`). */
+  groupFlags: Record<string, string[]>;
+  /** When the model was built: a node booted later than this recovers its PGs after the boot. */
+  createdAt: number;
+  extraChecks: { code: string; severity: "HEALTH_WARN" | "HEALTH_ERR"; summary: string; detail: string[] }[];
+}
+
 export interface ClusterState {
   name: string;
   standalone: boolean;
@@ -310,6 +326,7 @@ export interface ClusterState {
   lrm: Record<string, LrmStatusFile>;
   haMaster?: string;
   backups: BackupArchive[];
+  ceph?: CephSimState;
 }
 
 export interface MigrationRecord {
