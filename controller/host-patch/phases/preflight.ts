@@ -1,7 +1,8 @@
 /** Pending and Preflight: reset for the cycle, then decide whether and how this node is patched. */
 import { parseDuration } from "../../../src/api/primitives.js";
-import type { NodeObservation } from "../../../src/pve/index.js";
+import { PveReason, type NodeObservation } from "../../../src/pve/index.js";
 import { upgradeCommand } from "../commands.js";
+import { busyOr, packagePlan, skipMessage, upgradeMessage } from "./packages.js";
 import { evaluateGates } from "../gates/index.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { rebootDecision, upToDate } from "../reboot-decision.js";
@@ -16,6 +17,8 @@ export function decidePending(ctx: PatchContext): Transition {
       gates: [],
       pendingPackages: [],
       upgradedPackages: [],
+      keptBackPackages: [],
+      dpkgRepair: undefined,
       migrations: [],
       migrationsToUndo: [],
       shutdowns: [],
@@ -40,7 +43,7 @@ export function decidePreflight(ctx: PatchContext, obs: Observation): Transition
   const stop = halted(ctx, "preflight");
   if (stop) return stop;
   if (!ctx.turn.ok) return wait("WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
-  if (obs.index && !obs.index.ok) return wait(obs.index.reason, obs.index.message);
+  if (obs.index && !obs.index.ok) return wait(busyOr(obs.index.reason), obs.index.message);
   if (!obs.node?.ok || !obs.cluster)
     return wait(
       "GateClosed",
@@ -66,24 +69,29 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
   });
   const pendingObs = node.pendingUpdates;
   if (!pendingObs?.ok)
-    return wait("GateClosed", `pending updates cannot be read: ${pendingObs?.message ?? "not observed"}`, {
-      patch: { gates },
-    });
-  const changes = pendingObs.value.changes;
+    return wait(
+      pendingObs?.reason === PveReason.LockHeld ? "PackageManagerBusy" : "GateClosed",
+      `pending updates cannot be read: ${pendingObs?.message ?? "not observed"}`,
+      { patch: { gates } },
+    );
+  const pkgs = packagePlan(ctx, node, pendingObs.value);
+  const changes = pkgs.changes;
   const pendingPackages = changes.map((c) => ({
     name: c.package,
     ...(c.oldVersion ? { from: c.oldVersion } : {}),
     to: c.newVersion,
   }));
-  const patch: StatusPatch = { gates, pendingPackages };
+  const patch: StatusPatch = { gates, pendingPackages, keptBackPackages: [...pkgs.keptBack] };
   const policy = ctx.spec.reboot.policy;
   const reboot = rebootDecision(policy, node.reboot);
-  if (upToDate(policy, changes, reboot))
-    return goto("Skipped", "up to date: no pending updates and no reboot needed", {
+  if (upToDate(policy, changes, reboot)) {
+    const message = skipMessage(pkgs);
+    return goto("Skipped", message, {
       patch: { ...patch, finishedAt: iso(ctx.now) },
-      notes: [{ step: "preflight", outcome: "skipped", message: "node is up to date" }],
+      notes: [{ step: "preflight", outcome: "skipped", message }],
       requeue: "never",
     });
+  }
   const leftover = haMaintenanceLeftover(ctx, cluster);
   if (leftover === "clear") Object.assign(patch, { haMaintenance: undefined });
   else if (leftover) return withPatch(leftover, patch);
@@ -104,13 +112,16 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
       patch: { ...patch, rebootDecision: { required: true, reasons: reboot.reasons } },
     });
   }
-  const command = upgradeCommand(ctx.hp, ctx.spec);
-  const message = `upgrading ${changes.length} package(s)`;
+  const prep = { repairDpkg: pkgs.repair !== undefined, hold: [...pkgs.hold] };
+  const command = upgradeCommand(ctx.hp, ctx.spec, prep);
+  const message = upgradeMessage(changes.length, pkgs);
   return act([run(command, "upgrade")], {
     phase: "Upgrading",
     message,
     patch: {
       ...patch,
+      heldPackages: prep.hold.length > 0 ? prep.hold : undefined,
+      dpkgRepair: pkgs.repair ? { ...pkgs.repair, at: iso(ctx.now) } : undefined,
       currentStep: {
         name: "upgrade",
         id: command.job!.id,
