@@ -10,6 +10,7 @@ import {
   APT_UPDATE_ARGV,
   UPGRADE_LOCK_TIMEOUT_SECONDS,
   aptMarkArgv,
+  dpkgConfigureArgv,
   guestPowerArgv,
   haMigrateArgv,
   nodeMaintenanceArgv,
@@ -65,7 +66,7 @@ const NO_PREP: UpgradePrep = { repairDpkg: false, hold: [] };
 
 /** The prep a recorded upgrade step was started with (the same argv after a crash). */
 export function prepOf(status: Pick<Status, "dpkgRepair" | "heldPackages">): UpgradePrep {
-  return { repairDpkg: status.dpkgRepair !== undefined, hold: status.heldPackages ?? [] };
+  return { repairDpkg: status.dpkgRepair?.via === "upgrade-job", hold: status.heldPackages ?? [] };
 }
 
 /**
@@ -158,6 +159,16 @@ export function shutdownCommand(
 
 export function startGuestCommand(host: string, g: { vmid: number; type: GuestType }): RemoteCommand {
   return { on: host, argv: guestPowerArgv(g.type, "start", g.vmid), timeoutMs: 5 * SHORT_MS };
+}
+
+/** `dpkg --configure -a` as a job: it finishes what a cut-off run left, which can take minutes. */
+export function dpkgRepairCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+  return {
+    on: hp.spec.host,
+    argv: dpkgConfigureArgv(),
+    timeoutMs: parseDuration(spec.upgrade.timeout),
+    job: { id: jobId(hp, "dpkg-repair") },
+  };
 }
 
 /** Releases holds Refit put on for the run; short, and repeated until `apt-mark showhold` proves it. */

@@ -113,6 +113,12 @@ export const hostPatchStatus = z.strictObject({
       packages: z.array(z.string()).describe("What `dpkg --audit` named before the upgrade"),
       problems: z.array(z.string()),
       at: z.string(),
+      via: z
+        .enum(["repair-job", "upgrade-job"])
+        .optional()
+        .describe(
+          "repair-job: apt refused until it ran (its own job, before the observation); upgrade-job: first step of the upgrade",
+        ),
     })
     .optional()
     .describe("An interrupted dpkg found before the upgrade and repaired with `dpkg --configure -a` first"),

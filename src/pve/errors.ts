@@ -139,6 +139,9 @@ const DPKG_LOCK_HOLDER = /dpkg frontend lock was locked by another process with 
 const APT_LOCK =
   /Could not get lock \/var\/lib\/(?:dpkg|apt)\/|Unable to acquire the dpkg frontend lock|dpkg frontend lock was locked/;
 
+// apt-pkg/deb/debsystem.cc debSystem::Lock when dpkg's journal (/var/lib/dpkg/updates) is dirty.
+const DPKG_INTERRUPTED = /dpkg was interrupted, you must manually run '(?:sudo )?dpkg --configure -a'/;
+
 /** "package manager busy (pid 1234, unattended-upgr)" when apt or dpkg named the lock's holder. */
 export function packageManagerBusy(output: string): string | undefined {
   if (!APT_LOCK.test(output)) return undefined;
@@ -191,6 +194,15 @@ export function commandError(
       PveReason.LockHeld,
       `${busy}: \`${command}\`${onHost(host)} could not take the dpkg lock (exit ${run.exitCode}: ${JSON.stringify(outTail)}); ` +
         `it is tried again once that run (often unattended-upgrades) ends.`,
+      command,
+      run.exitCode,
+      outTail,
+      host,
+    );
+  if (DPKG_INTERRUPTED.test(run.output))
+    return new CommandFailedError(
+      PveReason.DpkgInterrupted,
+      `\`${command}\`${onHost(host)} refused: dpkg was interrupted (a package run was cut off) and must be finished with \`dpkg --configure -a\` first (exit ${run.exitCode}: ${JSON.stringify(outTail)}).`,
       command,
       run.exitCode,
       outTail,

@@ -150,6 +150,83 @@ describe("Preflight: a busy or interrupted package manager", () => {
   });
 });
 
+describe("Preflight: apt refuses because dpkg was interrupted", () => {
+  const interrupted = commandError(
+    ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"],
+    {
+      exitCode: 100,
+      output:
+        "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
+    },
+    "pve1",
+  );
+  const REPAIR_ID = jobId(context().hp, "dpkg-repair");
+  const repairing = status({
+    phase: "Preflight",
+    currentStep: { name: "dpkg-repair", id: REPAIR_ID, startedAt: "t" },
+    dpkgRepair: { packages: ["pve-manager"], problems: [], at: "t" },
+  });
+  const decide = (o: Observation, s = repairing) => PHASES.Preflight.decide(context({ status: s }), o);
+
+  it("the repair runs first, as a job, recorded in status before it starts", () => {
+    const value = { ...node({ audit: ["pve-manager"] }), pendingUpdates: unavailableFrom(interrupted) };
+    const t = preflight(obs({ node: { ok: true, value }, cluster: healthy }));
+    expect(t).toMatchObject({ kind: "act" });
+    expect(t.kind === "act" && t.phase).toBeFalsy();
+    expect(lines(t)[0]).toMatch(
+      /^systemd-run --unit refit-hp-[0-9a-f]{12}-dpkg-repair .*dpkg --configure -a/,
+    );
+    expect(patchOf(t)).toMatchObject({
+      currentStep: { name: "dpkg-repair", id: REPAIR_ID },
+      dpkgRepair: { packages: ["pve-manager"] },
+    });
+    expect(messageOf(t)).toContain("dpkg was interrupted");
+  });
+
+  it("a closed gate holds the repair back too", () => {
+    const value = {
+      ...node({ audit: ["pve-manager"], rootPercent: 97 }),
+      pendingUpdates: unavailableFrom(interrupted),
+    };
+    expect(preflight(obs({ node: { ok: true, value }, cluster: healthy }))).toMatchObject({
+      kind: "goto",
+      phase: "Blocked",
+    });
+  });
+
+  it("while it runs only the job is read; running → poll; done → observe again; failed → Failed", () => {
+    const ctx = context({ status: repairing });
+    expect(PHASES.Preflight.needs(ctx)).toEqual({ jobs: [{ on: "pve1", id: REPAIR_ID }] });
+    expect(decide(obs({ jobs: { [REPAIR_ID]: job("running") } }))).toMatchObject({ kind: "wait" });
+    const done = decide(obs({ jobs: { [REPAIR_ID]: job("exited", 0) } }));
+    expect(done).toMatchObject({ kind: "goto", phase: "Preflight" });
+    expect(patchOf(done)).toMatchObject({ currentStep: undefined });
+    expect(
+      decide(
+        obs({ jobs: { [REPAIR_ID]: job("exited", 1, ["dpkg: error processing package pve-manager"]) } }),
+      ),
+    ).toMatchObject({
+      kind: "fail",
+      reason: "DpkgRepairFailed",
+    });
+  });
+
+  it("after the repair the upgrade keeps the report and does not repair again", () => {
+    const s = status({
+      phase: "Preflight",
+      dpkgRepair: { packages: ["pve-manager"], problems: [], at: "t", via: "repair-job" },
+    });
+    const t = PHASES.Preflight.decide(
+      context({ status: s }),
+      observed({ pending: [change("pve-manager", "8.4.2")] }),
+    );
+    expect(t).toMatchObject({ kind: "act", phase: "Upgrading" });
+    expect(patchOf(t)).not.toHaveProperty("dpkgRepair");
+    const a = t.kind === "act" ? t.actions[0] : undefined;
+    expect(a?.type === "run" && a.command.argv[2]).not.toContain("dpkg --configure");
+  });
+});
+
 describe("Upgrading: holds are released after the job, whatever its outcome", () => {
   const held = status({
     phase: "Upgrading",

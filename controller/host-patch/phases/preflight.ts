@@ -3,6 +3,7 @@ import { parseDuration } from "../../../src/api/primitives.js";
 import { PveReason, type NodeObservation } from "../../../src/pve/index.js";
 import { upgradeCommand } from "../commands.js";
 import { busyOr, packagePlan, skipMessage, upgradeMessage } from "./packages.js";
+import { decideRepair, repairing, repairNeeds, startRepair } from "./dpkg-repair.js";
 import { evaluateGates } from "../gates/index.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { rebootDecision, upToDate } from "../reboot-decision.js";
@@ -35,11 +36,14 @@ export function decidePending(ctx: PatchContext): Transition {
 
 /** Nothing is read while the node waits: its turn and the kill switch are known without SSH. */
 export function preflightNeeds(ctx: PatchContext): Needs {
+  if (repairing(ctx)) return repairNeeds(ctx);
   if (ctx.halt || !ctx.turn.ok) return {};
   return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true };
 }
 
 export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
+  // A repair recorded in status is seen through first (also after a crash), halt or not: it runs.
+  if (repairing(ctx)) return decideRepair(ctx, obs);
   const stop = halted(ctx, "preflight");
   if (stop) return stop;
   if (!ctx.turn.ok) return wait("WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
@@ -68,6 +72,8 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
     observed: { node, cluster },
   });
   const pendingObs = node.pendingUpdates;
+  if (pendingObs && !pendingObs.ok && pendingObs.reason === PveReason.DpkgInterrupted)
+    return startRepair(ctx, node, gates, pendingObs.message);
   if (!pendingObs?.ok)
     return wait(
       pendingObs?.reason === PveReason.LockHeld ? "PackageManagerBusy" : "GateClosed",
@@ -121,7 +127,9 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
     patch: {
       ...patch,
       heldPackages: prep.hold.length > 0 ? prep.hold : undefined,
-      dpkgRepair: pkgs.repair ? { ...pkgs.repair, at: iso(ctx.now) } : undefined,
+      ...(pkgs.repair
+        ? { dpkgRepair: { ...pkgs.repair, at: iso(ctx.now), via: "upgrade-job" as const } }
+        : {}),
       currentStep: {
         name: "upgrade",
         id: command.job!.id,

@@ -323,9 +323,10 @@ async function upgradeLike(
       }
     }
   }
-  // Root's simulation takes the lock too (only a non-root one runs without it).
+  // Root's simulation takes the lock too (only a non-root one runs without it), and taking the lock
+  // checks dpkg's journal (debSystem::Lock): an interrupted dpkg makes the simulation refuse as well.
   if (await lockError(ctx, t, false, opts)) return 100;
-  if (!opts.simulate && dpkgInterrupted(ctx, t)) {
+  if (dpkgInterrupted(ctx, t)) {
     ctx.err(
       "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
     );
