@@ -8,6 +8,9 @@ import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
 import { parseDuration } from "../../src/api/primitives.js";
 import {
   APT_UPDATE_ARGV,
+  UPGRADE_LOCK_TIMEOUT_SECONDS,
+  aptMarkArgv,
+  dpkgConfigureArgv,
   guestPowerArgv,
   haMigrateArgv,
   nodeMaintenanceArgv,
@@ -17,6 +20,7 @@ import {
 } from "../../src/pve/index.js";
 import { quoteArgv } from "../../src/ssh/index.js";
 import { startJobArgv } from "../../src/ssh/jobs.js";
+import type { Status } from "./transition.js";
 
 type GuestType = "qemu" | "lxc";
 
@@ -51,29 +55,52 @@ export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string
   return jobId(hp, `stop-${vmid}`);
 }
 
+/** What the upgrade job does before apt-get: both recorded in status before the job starts. */
+export interface UpgradePrep {
+  /** `dpkg --configure -a` first: `dpkg --audit` named half-done packages (apt refuses to run otherwise). */
+  repairDpkg: boolean;
+  /** `apt-mark hold` these for the run (spec.upgrade.holdPackages that would otherwise be upgraded). */
+  hold: readonly string[];
+}
+
+const NO_PREP: UpgradePrep = { repairDpkg: false, hold: [] };
+
+/** The prep a recorded upgrade step was started with (the same argv after a crash). */
+export function prepOf(status: Pick<Status, "dpkgRepair" | "heldPackages">): UpgradePrep {
+  return { repairDpkg: status.dpkgRepair?.via === "upgrade-job", hold: status.heldPackages ?? [] };
+}
+
 /**
  * One shell line of fixed, quoted steps joined with &&: nothing from desired state is pasted in raw.
- * The job runs under `sh -c`, so the environment is set with a constant assignment prefix.
+ * The job runs under `sh -c`, so the environment is set with a constant assignment prefix. apt waits
+ * for the dpkg lock (an unattended-upgrades run) up to a bound instead of failing at once.
  */
-export function upgradeJobArgv(spec: HostPatchPlanSpec): string[] {
+export function upgradeJobArgv(spec: HostPatchPlanSpec, prep: UpgradePrep = NO_PREP): string[] {
   const u = spec.upgrade;
   const keep = u.dpkgOptions.flatMap((o) => ["-o", `Dpkg::Options::=${o}`]);
+  const lock = ["-o", `DPkg::Lock::Timeout=${UPGRADE_LOCK_TIMEOUT_SECONDS}`];
   const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
   const steps: string[] = [];
+  if (prep.repairDpkg) steps.push(noninteractive(["dpkg", "--configure", "-a"]));
+  if (prep.hold.length > 0) steps.push(quoteArgv(aptMarkArgv("hold", prep.hold)));
   if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
-  steps.push(noninteractive(["apt-get", "-y", ...keep, u.mode]));
-  if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", "autoremove"]));
-  if (u.autoclean) steps.push(quoteArgv(["apt-get", "autoclean"]));
+  steps.push(noninteractive(["apt-get", "-y", ...lock, ...keep, u.mode]));
+  if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", ...lock, "autoremove"]));
+  if (u.autoclean) steps.push(quoteArgv(["apt-get", ...lock, "autoclean"]));
   return ["sh", "-c", steps.join(" && ")];
 }
 
 export const REBOOT_ARGV = ["systemctl", "reboot"];
 const SHORT_MS = 60_000;
 
-export function upgradeCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+export function upgradeCommand(
+  hp: Pick<HostPatch, "spec">,
+  spec: HostPatchPlanSpec,
+  prep: UpgradePrep = NO_PREP,
+): RemoteCommand {
   return {
     on: hp.spec.host,
-    argv: upgradeJobArgv(spec),
+    argv: upgradeJobArgv(spec, prep),
     timeoutMs: parseDuration(spec.upgrade.timeout),
     job: { id: jobId(hp, "upgrade") },
   };
@@ -133,6 +160,21 @@ export function shutdownCommand(
 
 export function startGuestCommand(host: string, g: { vmid: number; type: GuestType }): RemoteCommand {
   return { on: host, argv: guestPowerArgv(g.type, "start", g.vmid), timeoutMs: 5 * SHORT_MS };
+}
+
+/** `dpkg --configure -a` as a job: it finishes what a cut-off run left, which can take minutes. */
+export function dpkgRepairCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+  return {
+    on: hp.spec.host,
+    argv: dpkgConfigureArgv(),
+    timeoutMs: parseDuration(spec.upgrade.timeout),
+    job: { id: jobId(hp, "dpkg-repair") },
+  };
+}
+
+/** Releases holds Refit put on for the run; short, and repeated until `apt-mark showhold` proves it. */
+export function unholdCommand(host: string, packages: readonly string[]): RemoteCommand {
+  return { on: host, argv: aptMarkArgv("unhold", packages), timeoutMs: SHORT_MS };
 }
 
 export function maintenanceCommand(host: string, enable: boolean): RemoteCommand {

@@ -38,6 +38,10 @@ export interface NodePlan {
   why: string;
   gates: GateResult[];
   pending: { name: string; from?: string; to: string }[];
+  /** Upgradable packages apt keeps back (held, or a dependency it cannot satisfy): a person must look. */
+  keptBack: string[];
+  /** Pending packages the plan holds for the run (holdPackages). */
+  held: string[];
   reboot: { needed: boolean; reasons: string[] };
   migrations: (Pick<Move, "vmid" | "type" | "to" | "mode"> & { name?: string })[];
   viaHa: { vmid: number; reason: string }[];
@@ -90,6 +94,8 @@ function blank(node: string): NodePlan {
     why: "",
     gates: [],
     pending: [],
+    keptBack: [],
+    held: [],
     reboot: { needed: false, reasons: [] },
     migrations: [],
     viaHa: [],
@@ -143,14 +149,17 @@ async function previewNode(
   const t = decidePreflight(ctx, obs);
   np.gates = (t.kind !== "idle" && t.patch?.gates) || [];
   np.pending = (t.kind !== "idle" && t.patch?.pendingPackages) || [];
+  np.keptBack = (t.kind !== "idle" && t.patch?.keptBackPackages) || [];
+  np.held = (t.kind !== "idle" && t.patch?.heldPackages) || [];
   const outcome = preflightOutcome(t);
   if (outcome) return { ...np, ...outcome };
   const apt = obs.node.value.pendingUpdates;
-  const changes = apt?.ok ? apt.value.changes : [];
+  // What the plan holds for the run is not installed, so it predicts no reboot either.
+  const changes = apt?.ok ? apt.value.changes.filter((c) => !np.held.includes(c.package)) : [];
   const reboot = rebootDecision(ctx.spec.reboot.policy, obs.node.value.reboot, changes);
   np.reboot = { needed: reboot.required, reasons: reboot.reasons };
   np.action = "patch";
-  np.why = `${np.pending.length} package(s) to upgrade${reboot.required ? `; reboot: ${reboot.reasons.join("; ")}` : "; no reboot needed"}`;
+  np.why = `${np.pending.length} package(s) to upgrade${np.keptBack.length > 0 ? `, ${np.keptBack.length} kept back (need a person)` : ""}${reboot.required ? `; reboot: ${reboot.reasons.join("; ")}` : "; no reboot needed"}`;
   const commands: RemoteCommand[] =
     t.kind === "act" ? t.actions.flatMap((a) => (a.type === "run" ? [a.command] : [])) : [];
   if (reboot.required && cluster.resources.ok) {
@@ -217,6 +226,12 @@ export function renderPreview(p: PlanPreview): string[] {
     lines.push(`  ${n.node}: ${n.action.toUpperCase()} — ${n.why}`);
     for (const g of n.gates) lines.push(`    gate ${g.passed ? "ok  " : "FAIL"} ${g.name}: ${g.message}`);
     for (const pkg of n.pending) lines.push(`    package ${pkg.name} ${pkg.from ?? "(new)"} -> ${pkg.to}`);
+    for (const k of n.keptBack)
+      lines.push(
+        `    kept back ${k}: not upgraded, needs a person (apt-mark showhold, apt-get -s dist-upgrade)`,
+      );
+    for (const h of n.held)
+      lines.push(`    held for the run ${h} (holdPackages): apt-mark hold before, unhold after`);
     if (n.action === "patch")
       lines.push(`    reboot: ${n.reboot.needed ? `yes (${n.reboot.reasons.join("; ")})` : "no"}`);
     for (const m of n.migrations)

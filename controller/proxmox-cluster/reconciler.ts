@@ -65,6 +65,11 @@ export class ProxmoxClusterReconciler implements Reconciler {
               ? { uptimeSeconds: o.status.value.uptimeSeconds }
               : {}),
             ...(o.pendingUpdates?.ok ? { pendingUpdates: o.pendingUpdates.value.changes.length } : {}),
+            ...(o.pendingUpdates?.ok && o.pendingUpdates.value.keptBack.length > 0
+              ? { keptBack: [...o.pendingUpdates.value.keptBack] }
+              : {}),
+            ...(o.holds?.ok && o.holds.value.length > 0 ? { held: [...o.holds.value] } : {}),
+            ...(o.pendingUpdates && !o.pendingUpdates.ok ? { packageManager: o.pendingUpdates.message } : {}),
             ...(o.reboot.ok
               ? { rebootRequired: o.reboot.value.needed, rebootReasons: [...o.reboot.value.reasons] }
               : {}),
@@ -120,7 +125,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
           ? {
               status: "True",
               reason: "Observed",
-              message: `${nodes.length} node(s); ${nodes.filter((n) => (n.pendingUpdates ?? 0) > 0).length} with pending updates`,
+              message: `${nodes.length} node(s); ${nodes.filter((n) => (n.pendingUpdates ?? 0) > 0).length} with pending updates${keptBackNote(nodes)}`,
             }
           : { status: "False", reason: "NoQuorum", message: "the cluster is not quorate" },
       gen,
@@ -134,6 +139,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
         nodes: nodes.length,
         unreachable: unreachable.map((n) => n.name),
         withPendingUpdates: nodes.filter((n) => (n.pendingUpdates ?? 0) > 0).map((n) => n.name),
+        withKeptBack: nodes.filter((n) => n.keptBack !== undefined).map((n) => n.name),
         rebootRequired: nodes.filter((n) => n.rebootRequired === true).map((n) => n.name),
         quorate,
         ready: ready?.status,
@@ -143,4 +149,11 @@ export class ProxmoxClusterReconciler implements Reconciler {
     );
     return { requeueAfter: interval };
   }
+}
+
+/** Kept-back packages are not "up to date": the summary names the nodes where a person must look. */
+function keptBackNote(nodes: readonly ObservedNode[]): string {
+  const kept = nodes.filter((n) => n.keptBack !== undefined && n.keptBack.length > 0);
+  if (kept.length === 0) return "";
+  return `; ${kept.length} with packages kept back that need a person (${kept.map((n) => `${n.name}: ${n.keptBack!.join(", ")}`).join("; ")})`;
 }

@@ -107,6 +107,32 @@ export const hostPatchStatus = z.strictObject({
   gates: z.array(gateResult).optional(),
   pendingPackages: z.array(packageChange).optional(),
   upgradedPackages: z.array(packageChange).optional(),
+  keptBackPackages: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "Upgradable packages apt keeps back (held, or a dependency it cannot satisfy): they need a person, Refit never forces them",
+    ),
+  heldPackages: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "Packages Refit put on hold for this run (spec.upgrade.holdPackages), recorded before `apt-mark hold` and cleared once `apt-mark unhold` is proven; a package the admin held before is never listed and stays held",
+    ),
+  dpkgRepair: z
+    .strictObject({
+      packages: z.array(z.string()).describe("What `dpkg --audit` named before the upgrade"),
+      problems: z.array(z.string()),
+      at: z.string(),
+      via: z
+        .enum(["repair-job", "upgrade-job"])
+        .optional()
+        .describe(
+          "repair-job: apt refused until it ran (its own job, before the observation); upgrade-job: first step of the upgrade",
+        ),
+    })
+    .optional()
+    .describe("An interrupted dpkg found before the upgrade and repaired with `dpkg --configure -a` first"),
   rebootDecision: z.strictObject({ required: z.boolean(), reasons: z.array(z.string()) }).optional(),
   migrations: z.array(migrationRecord).optional().describe("Migrations planned and done, in order"),
   migrationsToUndo: z.array(migrationRecord).optional(),

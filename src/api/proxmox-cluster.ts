@@ -58,6 +58,19 @@ export const observedNode = z.strictObject({
   bootId: z.string().optional(),
   uptimeSeconds: z.number().optional(),
   pendingUpdates: z.number().int().min(0).optional(),
+  keptBack: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "Upgradable packages apt keeps back (held or unsatisfiable): not counted as pending, they need a person",
+    ),
+  held: z.array(z.string()).optional().describe("Packages on hold (`apt-mark showhold`)"),
+  packageManager: z
+    .string()
+    .optional()
+    .describe(
+      "Why the package state could not be read, e.g. package manager busy (pid 1234, unattended-upgr)",
+    ),
   rebootRequired: z.boolean().optional(),
   rebootReasons: z.array(z.string()).optional(),
   haState: z

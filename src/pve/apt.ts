@@ -8,6 +8,20 @@ import { unparseable, type ParseContext } from "./errors.js";
  */
 export const APT_SIMULATE_ARGV = ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"] as const;
 export const APT_UPDATE_ARGV = ["apt-get", "update"] as const;
+/** Packages on hold (the dpkg `hold` selection), one per line (apt cmdline/apt-mark.cc ShowSelection). */
+export const APT_MARK_SHOWHOLD_ARGV = ["apt-mark", "showhold"] as const;
+/** Half-installed, unpacked, half-configured packages; exits 0 and prints nothing when healthy. */
+export const DPKG_AUDIT_ARGV = ["LC_ALL=C", "dpkg", "--audit"] as const;
+
+/**
+ * How long the upgrade's apt waits for the dpkg lock (`-o DPkg::Lock::Timeout=`; apt retries once a
+ * second): an unattended-upgrades run that just started usually ends within minutes.
+ */
+export const UPGRADE_LOCK_TIMEOUT_SECONDS = 600;
+
+export function aptMarkArgv(op: "hold" | "unhold", packages: readonly string[]): string[] {
+  return ["apt-mark", op, ...packages];
+}
 
 /**
  * Argv for long package work, meant to run as a remote job (contract 4) so an SSH drop never
@@ -73,6 +87,11 @@ export interface AptSummary {
 
 export interface AptSimulation {
   readonly changes: readonly AptPackageChange[];
+  /**
+   * "The following packages have been kept back:" (held, or kept back by a dependency apt cannot
+   * satisfy): upgradable, but this dist-upgrade leaves them alone. They need a person.
+   */
+  readonly keptBack: readonly string[];
   readonly removals: readonly AptRemoval[];
   readonly configures: readonly AptConfigure[];
   readonly summary: AptSummary;
@@ -113,7 +132,20 @@ export function parseAptSimulation(text: string, ctx?: ParseContext): AptSimulat
   const changes: AptPackageChange[] = [];
   const removals: AptRemoval[] = [];
   const configures: AptConfigure[] = [];
+  const keptBack: string[] = [];
+  let inKeptBack = false;
   for (const line of text.split(/\r?\n/)) {
+    // ShowList indents the names under its title; with -V each name is followed by "(old => new)".
+    if (inKeptBack && line.startsWith(" ")) {
+      keptBack.push(
+        ...line
+          .replace(/\([^)]*\)/g, " ")
+          .split(/\s+/)
+          .filter(Boolean),
+      );
+      continue;
+    }
+    inKeptBack = line === "The following packages have been kept back:";
     if (line.startsWith("Inst ")) {
       const m = INST.exec(line);
       const target = m?.[3] !== undefined ? parseTarget(m[3]) : undefined;
@@ -145,6 +177,7 @@ export function parseAptSimulation(text: string, ctx?: ParseContext): AptSimulat
   const n = (i: number): number => Number(s[i] ?? "0");
   return {
     changes,
+    keptBack,
     removals,
     configures,
     summary: {
@@ -179,4 +212,44 @@ export function aptUpdateFailures(output: string): string[] {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => /^(W|E): (Failed to fetch|Some index files failed to download)/.test(l));
+}
+
+/** `apt-mark showhold`: one package name per line. */
+export function parseShowHold(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+export interface DpkgAudit {
+  /** Packages dpkg lists as not fully installed or configured, by name (an `:arch` qualifier kept). */
+  readonly packages: readonly string[];
+  /** The first line of each problem paragraph dpkg printed, e.g. "The following packages have been unpacked but not yet configured." */
+  readonly problems: readonly string[];
+}
+
+/**
+ * `dpkg --audit` (dpkg src/main/enquiry.c `audit`): paragraphs of an explanation (unindented lines)
+ * followed by ` name  synopsis` lines. Empty output is a healthy database.
+ */
+export function parseDpkgAudit(text: string): DpkgAudit {
+  const packages: string[] = [];
+  const problems: string[] = [];
+  let head = true;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") {
+      head = true;
+      continue;
+    }
+    if (line.startsWith(" ")) {
+      const name = line.trim().split(/\s+/)[0];
+      if (name) packages.push(name);
+      head = false;
+    } else if (head && line.startsWith("The following packages")) {
+      problems.push(line.split(/[.,:]/)[0] ?? line);
+      head = false;
+    }
+  }
+  return { packages: [...new Set(packages)], problems };
 }

@@ -132,6 +132,25 @@ const LOCK_HELD = [
   /Could not get lock/i,
   /Unable to acquire the dpkg frontend lock/i,
 ];
+// apt-pkg/contrib/fileutl.cc GetLock: "Could not get lock /var/lib/dpkg/lock-frontend. It is held by
+// process 1234 (unattended-upgr)"; dpkg lib/dpkg/file.c: "... was locked by another process with pid 1234".
+const APT_LOCK_HOLDER = /Could not get lock (\S+?)\.? It is held by process (\d+)(?: \(([^)]*)\))?/;
+const DPKG_LOCK_HOLDER = /dpkg frontend lock was locked by another process with pid (\d+)/;
+const APT_LOCK =
+  /Could not get lock \/var\/lib\/(?:dpkg|apt)\/|Unable to acquire the dpkg frontend lock|dpkg frontend lock was locked/;
+
+// apt-pkg/deb/debsystem.cc debSystem::Lock when dpkg's journal (/var/lib/dpkg/updates) is dirty.
+const DPKG_INTERRUPTED = /dpkg was interrupted, you must manually run '(?:sudo )?dpkg --configure -a'/;
+
+/** "package manager busy (pid 1234, unattended-upgr)" when apt or dpkg named the lock's holder. */
+export function packageManagerBusy(output: string): string | undefined {
+  if (!APT_LOCK.test(output)) return undefined;
+  const apt = APT_LOCK_HOLDER.exec(output);
+  if (apt) return `package manager busy (pid ${apt[2]}${apt[3] ? `, ${apt[3]}` : ""})`;
+  const dpkg = DPKG_LOCK_HOLDER.exec(output);
+  return dpkg ? `package manager busy (pid ${dpkg[1]})` : "package manager busy";
+}
+
 // PVE::AbstractConfig::check_lock: "VM 100 is locked (backup)" / "CT 101 is locked (snapshot)".
 const GUEST_LOCKED = /\b(?:VM|CT) \d+ is locked \(([^)]*)\)/;
 
@@ -169,6 +188,26 @@ export function commandError(
       host,
     );
   }
+  const busy = packageManagerBusy(run.output);
+  if (busy)
+    return new CommandFailedError(
+      PveReason.LockHeld,
+      `${busy}: \`${command}\`${onHost(host)} could not take the dpkg lock (exit ${run.exitCode}: ${JSON.stringify(outTail)}); ` +
+        `it is tried again once that run (often unattended-upgrades) ends.`,
+      command,
+      run.exitCode,
+      outTail,
+      host,
+    );
+  if (DPKG_INTERRUPTED.test(run.output))
+    return new CommandFailedError(
+      PveReason.DpkgInterrupted,
+      `\`${command}\`${onHost(host)} refused: dpkg was interrupted (a package run was cut off) and must be finished with \`dpkg --configure -a\` first (exit ${run.exitCode}: ${JSON.stringify(outTail)}).`,
+      command,
+      run.exitCode,
+      outTail,
+      host,
+    );
   if (LOCK_HELD.some((re) => re.test(run.output))) {
     return new CommandFailedError(
       PveReason.LockHeld,

@@ -1,5 +1,14 @@
 import type { HostExec } from "../ssh/types.js";
-import { APT_SIMULATE_ARGV, parseAptSimulation, type AptSimulation } from "./apt.js";
+import {
+  APT_MARK_SHOWHOLD_ARGV,
+  APT_SIMULATE_ARGV,
+  DPKG_AUDIT_ARGV,
+  parseAptSimulation,
+  parseDpkgAudit,
+  parseShowHold,
+  type AptSimulation,
+  type DpkgAudit,
+} from "./apt.js";
 import { runBatch, type BatchStepResult } from "./batch.js";
 import { BOOT_ID_ARGV, parseBootId } from "./boot-id.js";
 import {
@@ -82,6 +91,10 @@ export interface NodeObservation {
   readonly pveVersion: Observed<PveVersion>;
   /** Present only when asked for (`pendingUpdates: true`): apt's simulation is slow. */
   readonly pendingUpdates?: Observed<AptSimulation>;
+  /** `apt-mark showhold`, read with the pending updates: what an admin (or Refit) holds. */
+  readonly holds?: Observed<readonly string[]>;
+  /** `dpkg --audit`, read with the pending updates: packages an interrupted run left half done. */
+  readonly dpkgAudit?: Observed<DpkgAudit>;
 }
 
 export interface ObserveNodeOptions {
@@ -105,7 +118,8 @@ export function observeNodeSteps(node: string, opts: { pendingUpdates?: boolean 
     activeTasksArgv(node),
     [...PVEVERSION_ARGV],
   ];
-  if (opts.pendingUpdates) steps.push([...APT_SIMULATE_ARGV]);
+  if (opts.pendingUpdates)
+    steps.push([...APT_SIMULATE_ARGV], [...APT_MARK_SHOWHOLD_ARGV], [...DPKG_AUDIT_ARGV]);
   return steps;
 }
 
@@ -157,7 +171,12 @@ export async function observeNode(
     pveVersion: stepObserved(r[9], host, parsePveVersion),
   };
   if (opts.pendingUpdates)
-    return { ...observation, pendingUpdates: stepObserved(r[10], host, parseAptSimulation) };
+    return {
+      ...observation,
+      pendingUpdates: stepObserved(r[10], host, parseAptSimulation),
+      holds: stepObserved(r[11], host, parseShowHold),
+      dpkgAudit: stepObserved(r[12], host, parseDpkgAudit),
+    };
   return observation;
 }
 

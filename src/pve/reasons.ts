@@ -11,6 +11,11 @@ export const PveReason = {
   CommandMissing: "CommandMissing",
   /** Retryable: a Proxmox or dpkg/apt lock is held by someone else. */
   LockHeld: "LockHeld",
+  /**
+   * Retryable: apt refuses to work because a dpkg run was cut off (`E: dpkg was interrupted, you must
+   * manually run 'dpkg --configure -a' to correct the problem.`); root's `apt-get -s` refuses too.
+   */
+  DpkgInterrupted: "DpkgInterrupted",
   /** Retryable: the guest's config carries a lock (`VM 100 is locked (backup)`). */
   GuestLocked: "GuestLocked",
   /** Retryable: the command was ended by a signal (no exit code). */

@@ -31,6 +31,10 @@ export const packageSpecSchema = z.union([
     published: version.optional(),
     arch: z.enum(["amd64", "all", "arm64"]).default("amd64"),
     origin: z.string().optional(),
+    /** Put on hold by the admin (`apt-mark hold`) before the simulator starts. */
+    hold: z.boolean().optional(),
+    /** The candidate's dependencies; one that no list provides keeps the package back. */
+    depends: z.array(packageName).optional(),
   }),
 ]);
 export type PackageSpec = z.infer<typeof packageSpecSchema>;

@@ -77,6 +77,12 @@ export interface NodeShape {
   rootPercent?: number;
   /** The node's active task list (default empty). */
   activeTasks?: PveTask[];
+  /** "The following packages have been kept back:" */
+  keptBack?: string[];
+  /** `apt-mark showhold` (null: unreadable). */
+  holds?: string[] | null;
+  /** Packages `dpkg --audit` names. */
+  audit?: string[];
 }
 
 /** A healthy node; `boot` newer than `running` means it needs a reboot. */
@@ -113,8 +119,17 @@ export function node(s: NodeShape = {}): NodeObservation {
     ...(pending === null
       ? { pendingUpdates: unavailable("CommandFailed", "apt-get failed") }
       : {
+          holds:
+            s.holds === null ? unavailable("CommandFailed", "apt-mark failed") : available(s.holds ?? []),
+          dpkgAudit: available({
+            packages: s.audit ?? [],
+            problems: s.audit?.length
+              ? ["The following packages have been unpacked but not yet configured"]
+              : [],
+          }),
           pendingUpdates: available({
             changes: pending,
+            keptBack: s.keptBack ?? [],
             removals: [],
             configures: [],
             summary: {
@@ -123,7 +138,7 @@ export function node(s: NodeShape = {}): NodeObservation {
               reinstalled: 0,
               downgraded: 0,
               toRemove: 0,
-              notUpgraded: 0,
+              notUpgraded: s.keptBack?.length ?? 0,
             },
           }),
         }),

@@ -1,14 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
   aptDistUpgradeArgv,
+  aptMarkArgv,
   aptUpdateFailures,
   aptFixBrokenArgv,
   dpkgConfigureArgv,
   isUpToDate,
   kernelUpdatePending,
   parseAptSimulation,
+  parseDpkgAudit,
+  parseShowHold,
 } from "../../src/pve/apt.js";
-import { UnparseableOutputError } from "../../src/pve/errors.js";
+import { packageManagerBusy, UnparseableOutputError } from "../../src/pve/errors.js";
 import { fixture } from "./helpers.js";
 
 describe("parseAptSimulation", () => {
@@ -142,5 +145,58 @@ describe("aptUpdateFailures", () => {
     expect(
       aptUpdateFailures("Hit:1 http://deb.debian.org/debian bookworm InRelease\nReading package lists...\n"),
     ).toEqual([]);
+  });
+});
+
+describe("kept back, holds, dpkg --audit, a busy lock", () => {
+  it("reads the kept-back list apart from the changes", () => {
+    const s = parseAptSimulation(fixture("apt-s-dist-upgrade.kept-back.txt"));
+    expect(s.keptBack).toEqual(["proxmox-ve", "zfsutils-linux"]);
+    expect(s.changes.map((c) => c.package)).toEqual(["pve-manager"]);
+    expect(s.summary.notUpgraded).toBe(2);
+  });
+
+  it("reads the kept-back list with -V versions", () => {
+    const s = parseAptSimulation(fixture("apt-s-dist-upgrade.kept-back-verbose.txt"));
+    expect(s.keptBack).toEqual(["qemu-block-extra", "qemu-utils"]);
+    expect(isUpToDate(s)).toBe(true);
+  });
+
+  it("no kept-back list on a node with nothing held", () => {
+    expect(parseAptSimulation(fixture("apt-s-dist-upgrade.bookworm.txt")).keptBack).toEqual([]);
+  });
+
+  it("apt-mark showhold: one name per line, nothing when none", () => {
+    expect(parseShowHold("zfsutils-linux\nproxmox-ve\n")).toEqual(["zfsutils-linux", "proxmox-ve"]);
+    expect(parseShowHold("")).toEqual([]);
+  });
+
+  it("dpkg --audit: every package named, each problem once; empty is healthy", () => {
+    const a = parseDpkgAudit(fixture("dpkg-audit.unpacked.txt"));
+    expect(a.packages).toEqual(["proxmox-kernel-6.8.12-10-pve-signed", "pve-manager", "libpve-common-perl"]);
+    expect(a.problems).toEqual([
+      "The following packages have been unpacked but not yet configured",
+      "The following packages are only half configured",
+    ]);
+    expect(parseDpkgAudit("")).toEqual({ packages: [], problems: [] });
+  });
+
+  it("a held dpkg lock names its holder", () => {
+    expect(packageManagerBusy(fixture("apt-lock-held.stderr.txt"))).toBe(
+      "package manager busy (pid 2412, apt-get)",
+    );
+    expect(
+      packageManagerBusy("dpkg: error: dpkg frontend lock was locked by another process with pid 4242\n"),
+    ).toBe("package manager busy (pid 4242)");
+    expect(packageManagerBusy("E: broken packages")).toBeUndefined();
+  });
+
+  it("holds and releases through apt-mark argv", () => {
+    expect(aptMarkArgv("hold", ["pve-manager", "zfsutils-linux"])).toEqual([
+      "apt-mark",
+      "hold",
+      "pve-manager",
+      "zfsutils-linux",
+    ]);
   });
 });

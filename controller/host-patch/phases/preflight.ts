@@ -1,7 +1,9 @@
 /** Pending and Preflight: reset for the cycle, then decide whether and how this node is patched. */
 import { parseDuration } from "../../../src/api/primitives.js";
-import { unavailable, type NodeObservation } from "../../../src/pve/index.js";
+import { PveReason, unavailable, type NodeObservation } from "../../../src/pve/index.js";
 import { upgradeCommand } from "../commands.js";
+import { busyOr, packagePlan, skipMessage, upgradeMessage } from "./packages.js";
+import { decideRepair, repairing, repairNeeds, startRepair } from "./dpkg-repair.js";
 import { evaluateGates } from "../gates/index.js";
 import type { Needs, Observation, PatchContext } from "../observation.js";
 import { rebootDecision, upToDate } from "../reboot-decision.js";
@@ -17,6 +19,8 @@ export function decidePending(ctx: PatchContext): Transition {
       gates: [],
       pendingPackages: [],
       upgradedPackages: [],
+      keptBackPackages: [],
+      dpkgRepair: undefined,
       migrations: [],
       migrationsToUndo: [],
       shutdowns: [],
@@ -33,15 +37,18 @@ export function decidePending(ctx: PatchContext): Transition {
 
 /** Nothing is read while the node waits: its turn and the kill switch are known without SSH. */
 export function preflightNeeds(ctx: PatchContext): Needs {
+  if (repairing(ctx)) return repairNeeds(ctx);
   if (ctx.halt || !ctx.turn.ok) return {};
   return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true, ceph: true };
 }
 
 export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
+  // A repair recorded in status is seen through first (also after a crash), halt or not: it runs.
+  if (repairing(ctx)) return decideRepair(ctx, obs);
   const stop = halted(ctx, "preflight");
   if (stop) return stop;
   if (!ctx.turn.ok) return wait("WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
-  if (obs.index && !obs.index.ok) return wait(obs.index.reason, obs.index.message);
+  if (obs.index && !obs.index.ok) return wait(busyOr(obs.index.reason), obs.index.message);
   if (!obs.node?.ok || !obs.cluster)
     return wait(
       "GateClosed",
@@ -66,29 +73,36 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
     observed: { node, cluster, ceph: { state: obs.ceph ?? unavailable("NotObserved", "Ceph was not read") } },
   });
   const pendingObs = node.pendingUpdates;
+  if (pendingObs && !pendingObs.ok && pendingObs.reason === PveReason.DpkgInterrupted)
+    return startRepair(ctx, node, gates, pendingObs.message);
   if (!pendingObs?.ok)
-    return wait("GateClosed", `pending updates cannot be read: ${pendingObs?.message ?? "not observed"}`, {
-      patch: { gates },
-    });
-  const changes = pendingObs.value.changes;
+    return wait(
+      pendingObs?.reason === PveReason.LockHeld ? "PackageManagerBusy" : "GateClosed",
+      `pending updates cannot be read: ${pendingObs?.message ?? "not observed"}`,
+      { patch: { gates } },
+    );
+  const pkgs = packagePlan(ctx, node, pendingObs.value);
+  const changes = pkgs.changes;
   const pendingPackages = changes.map((c) => ({
     name: c.package,
     ...(c.oldVersion ? { from: c.oldVersion } : {}),
     to: c.newVersion,
   }));
-  const patch: StatusPatch = { gates, pendingPackages };
+  const patch: StatusPatch = { gates, pendingPackages, keptBackPackages: [...pkgs.keptBack] };
   // A noout an earlier cycle left (it failed, or the controller was replaced) goes first.
   const noout = nooutAfterReturn(ctx, obs.ceph, "Preflight");
   if (!isDone(noout)) return withPatch(noout, patch);
   Object.assign(patch, noout.patch);
   const policy = ctx.spec.reboot.policy;
   const reboot = rebootDecision(policy, node.reboot);
-  if (upToDate(policy, changes, reboot))
-    return goto("Skipped", "up to date: no pending updates and no reboot needed", {
+  if (upToDate(policy, changes, reboot)) {
+    const message = skipMessage(pkgs);
+    return goto("Skipped", message, {
       patch: { ...patch, finishedAt: iso(ctx.now) },
-      notes: [{ step: "preflight", outcome: "skipped", message: "node is up to date" }],
+      notes: [{ step: "preflight", outcome: "skipped", message }],
       requeue: "never",
     });
+  }
   const leftover = haMaintenanceLeftover(ctx, cluster);
   if (leftover === "clear") Object.assign(patch, { haMaintenance: undefined });
   else if (leftover) return withPatch(leftover, patch);
@@ -109,13 +123,18 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
       patch: { ...patch, rebootDecision: { required: true, reasons: reboot.reasons } },
     });
   }
-  const command = upgradeCommand(ctx.hp, ctx.spec);
-  const message = `upgrading ${changes.length} package(s)`;
+  const prep = { repairDpkg: pkgs.repair !== undefined, hold: [...pkgs.hold] };
+  const command = upgradeCommand(ctx.hp, ctx.spec, prep);
+  const message = upgradeMessage(changes.length, pkgs);
   return act([run(command, "upgrade")], {
     phase: "Upgrading",
     message,
     patch: {
       ...patch,
+      heldPackages: prep.hold.length > 0 ? prep.hold : undefined,
+      ...(pkgs.repair
+        ? { dpkgRepair: { ...pkgs.repair, at: iso(ctx.now), via: "upgrade-job" as const } }
+        : {}),
       currentStep: {
         name: "upgrade",
         id: command.job!.id,

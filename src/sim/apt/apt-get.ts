@@ -3,7 +3,15 @@ import { kernelMetaPackage, kernelReleaseOf } from "../model/kernels.js";
 import type { AptState, PackageRecord } from "../model/state.js";
 import { EXIT_HANGUP } from "../shell/types.js";
 import { SimStopped } from "../world.js";
-import { autoremovableKernels, debSize, pendingUpgrades, repoChanges, type PlannedChange } from "./plan.js";
+import {
+  autoremovableKernels,
+  debSize,
+  pendingUpgrades,
+  repoChanges,
+  splitKeptBack,
+  type PlannedChange,
+} from "./plan.js";
+import { awaitLock, frontendLockError, listsLockError } from "./lock.js";
 import { aptTarget, type AptTarget } from "./target.js";
 
 /**
@@ -26,13 +34,30 @@ interface AptOptions {
   fixBroken: boolean;
   quiet: number;
   purge: boolean;
+  /** `-o DPkg::Lock::Timeout=N`: seconds apt waits for the dpkg lock (0, apt-get's default: none). */
+  lockTimeout: number;
+}
+
+function setOption(opts: AptOptions, kv: string): void {
+  const eq = kv.indexOf("=");
+  if (eq < 0) return;
+  // apt's configuration keys are case-insensitive.
+  if (kv.slice(0, eq).toLowerCase() === "dpkg::lock::timeout")
+    opts.lockTimeout = Number(kv.slice(eq + 1)) || 0;
 }
 
 function parseOptions(
   ctx: CommandContext,
   args: string[],
 ): { opts: AptOptions; op: string | undefined; pkgs: string[] } {
-  const opts: AptOptions = { yes: false, simulate: false, fixBroken: false, quiet: 0, purge: false };
+  const opts: AptOptions = {
+    yes: false,
+    simulate: false,
+    fixBroken: false,
+    quiet: 0,
+    purge: false,
+    lockTimeout: 0,
+  };
   let op: string | undefined;
   const pkgs: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -45,7 +70,16 @@ function parseOptions(
       a === "--target-release" ||
       a === "--default-release"
     ) {
+      if (a === "-o" || a === "--option") setOption(opts, args[i + 1] ?? "");
       i++;
+      continue;
+    }
+    if (a.startsWith("--option=")) {
+      setOption(opts, a.slice("--option=".length));
+      continue;
+    }
+    if (a.startsWith("-o")) {
+      setOption(opts, a.slice(2));
       continue;
     }
     if (
@@ -134,19 +168,16 @@ export function showList(title: string, names: string[]): string {
   return `${out}${line}\n`;
 }
 
-function lockError(ctx: CommandContext, t: AptTarget, lists: boolean): boolean {
-  const fault = ctx.sim.faults.find("aptLock", (f) => f.host === t.faultHost);
-  const holder = fault ? { pid: fault.spec.pid, name: fault.spec.holder } : t.apt.lockHolder;
+/** Takes (or fails to take) the lock as apt does; prints apt's errors when it is held. */
+async function lockError(
+  ctx: CommandContext,
+  t: AptTarget,
+  lists: boolean,
+  opts: AptOptions,
+): Promise<boolean> {
+  const holder = await awaitLock(ctx, t, opts.lockTimeout);
   if (!holder) return false;
-  if (lists) {
-    ctx.err(
-      `E: Could not get lock /var/lib/apt/lists/lock. It is held by process ${holder.pid} (${holder.name})\nN: Be aware that removing the lock file is not a solution and may break your system.\nE: Unable to lock directory /var/lib/apt/lists/\n`,
-    );
-  } else {
-    ctx.err(
-      `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process ${holder.pid} (${holder.name})\nN: Be aware that removing the lock file is not a solution and may break your system.\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n`,
-    );
-  }
+  ctx.err(lists ? listsLockError(holder) : frontendLockError(holder));
   return true;
 }
 
@@ -173,8 +204,9 @@ function sourceFor(t: AptTarget, rec: PackageRecord): AptTarget["sources"][numbe
   return t.sources[0]!;
 }
 
-async function update(ctx: CommandContext, t: AptTarget): Promise<number> {
-  if (lockError(ctx, t, true)) return 100;
+async function update(ctx: CommandContext, t: AptTarget, opts: AptOptions): Promise<number> {
+  // The lists lock is taken without waiting: DPkg::Lock::Timeout is for the dpkg lock (apt-pkg/acquire.cc).
+  if (await lockError(ctx, t, true, { ...opts, lockTimeout: 0 })) return 100;
   const failure = repoFailure(ctx, t);
   const changed = repoChanges(t.apt);
   const lines: string[] = [];
@@ -233,9 +265,12 @@ async function update(ctx: CommandContext, t: AptTarget): Promise<number> {
   return failure === "unauthorized" ? 100 : 0;
 }
 
-/** `upgrade` keeps back what would need new packages (new kernels and their meta packages). */
+/**
+ * `upgrade` also keeps back what would need new packages (new kernels and their meta packages);
+ * every mode keeps back held packages and those whose dependencies cannot be satisfied.
+ */
 function plan(apt: AptState, op: string, pkgs: string[]): { changes: PlannedChange[]; keptBack: string[] } {
-  const all = pendingUpgrades(apt);
+  const { changes: all, keptBack: kept } = splitKeptBack(apt, pendingUpgrades(apt));
   if (op === "install") {
     const wanted = all.filter((c) => pkgs.includes(c.name));
     return { changes: wanted, keptBack: [] };
@@ -244,9 +279,12 @@ function plan(apt: AptState, op: string, pkgs: string[]): { changes: PlannedChan
     const newKernels = all.filter((c) => c.from === undefined).map((c) => kernelReleaseOf(c.name)!);
     const metas = new Set(newKernels.map(kernelMetaPackage));
     const keptBack = all.filter((c) => c.from !== undefined && metas.has(c.name)).map((c) => c.name);
-    return { changes: all.filter((c) => c.from !== undefined && !metas.has(c.name)), keptBack };
+    return {
+      changes: all.filter((c) => c.from !== undefined && !metas.has(c.name)),
+      keptBack: [...keptBack, ...kept].sort(),
+    };
   }
-  return { changes: all, keptBack: [] };
+  return { changes: all, keptBack: kept };
 }
 
 function header(changes: PlannedChange[], keptBack: string[], removals: string[] = []): string {
@@ -285,14 +323,14 @@ async function upgradeLike(
       }
     }
   }
-  if (!opts.simulate) {
-    if (lockError(ctx, t, false)) return 100;
-    if (dpkgInterrupted(ctx, t)) {
-      ctx.err(
-        "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
-      );
-      return 100;
-    }
+  // Root's simulation takes the lock too (only a non-root one runs without it), and taking the lock
+  // checks dpkg's journal (debSystem::Lock): an interrupted dpkg makes the simulation refuse as well.
+  if (await lockError(ctx, t, false, opts)) return 100;
+  if (dpkgInterrupted(ctx, t)) {
+    ctx.err(
+      "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
+    );
+    return 100;
   }
   const { changes, keptBack } = plan(t.apt, op, pkgs);
   ctx.out(READING);
@@ -407,8 +445,8 @@ export function configure(ctx: CommandContext, t: AptTarget, name: string): void
 }
 
 async function autoremove(ctx: CommandContext, t: AptTarget, opts: AptOptions): Promise<number> {
+  if (await lockError(ctx, t, false, opts)) return 100;
   if (!opts.simulate) {
-    if (lockError(ctx, t, false)) return 100;
     if (dpkgInterrupted(ctx, t)) {
       ctx.err(
         "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
@@ -450,9 +488,9 @@ async function autoremove(ctx: CommandContext, t: AptTarget, opts: AptOptions): 
   }
 }
 
-function fixBroken(ctx: CommandContext, t: AptTarget, opts: AptOptions): number {
+async function fixBroken(ctx: CommandContext, t: AptTarget, opts: AptOptions): Promise<number> {
+  if (await lockError(ctx, t, false, opts)) return 100;
   if (!opts.simulate) {
-    if (lockError(ctx, t, false)) return 100;
     if (dpkgInterrupted(ctx, t)) {
       ctx.err(
         "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
@@ -509,19 +547,19 @@ export async function aptGet(ctx: CommandContext): Promise<number> {
         ctx.out("apt 2.6.1 (amd64)\nUsage: apt-get [options] command\n");
         return 1;
       case "update":
-        return await update(ctx, t);
+        return await update(ctx, t, opts);
       case "upgrade":
       case "dist-upgrade":
       case "full-upgrade":
         return await upgradeLike(ctx, t, op === "full-upgrade" ? "dist-upgrade" : op, opts, []);
       case "install":
-        if (pkgs.length === 0) return fixBroken(ctx, t, opts);
+        if (pkgs.length === 0) return await fixBroken(ctx, t, opts);
         return await upgradeLike(ctx, t, "install", opts, pkgs);
       case "autoremove":
         return await autoremove(ctx, t, opts);
       case "autoclean":
       case "clean":
-        if (lockError(ctx, t, false)) return 100;
+        if (await lockError(ctx, t, false, opts)) return 100;
         ctx.out(READING);
         t.apt.cachedArchives =
           op === "clean"

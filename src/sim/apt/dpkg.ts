@@ -1,19 +1,44 @@
 import type { CommandContext } from "../commands/types.js";
 import { configure } from "./apt-get.js";
-import { aptTarget } from "./target.js";
+import { dpkgLockError, lockHolder } from "./lock.js";
+import { aptTarget, type AptTarget } from "./target.js";
 
-/** `dpkg --configure -a` (finishes an interrupted run) and `dpkg -l`. */
+/**
+ * `dpkg --audit` as dpkg 1.21.22 prints it (src/main/enquiry.c `audit`): one paragraph per kind of
+ * problem, each package as \` %-20s %.*s\` with its synopsis, exit 0 whatever it finds. The simulator
+ * knows one kind: packages unpacked by a cut-off run and not configured yet.
+ */
+function audit(ctx: CommandContext, t: AptTarget): string {
+  const names = Object.keys(t.apt.unpacked).sort();
+  if (names.length === 0) return "";
+  let out = "";
+  if (lockHolder(ctx.sim, t))
+    out +=
+      "Another process has locked the database for writing, and might currently be\nmodifying it, some of the following problems might just be due to that.\n\n";
+  out +=
+    "The following packages have been unpacked but not yet configured.\nThey must be configured using dpkg --configure or the configure\nmenu option in dselect for them to work:\n";
+  for (const n of names) {
+    const synopsis = synopsisOf(n).slice(0, Math.max(0, 57 - Math.max(0, n.length - 20)));
+    out += ` ${n.padEnd(20)} ${synopsis}\n`;
+  }
+  return `${out}\n`;
+}
+
+function synopsisOf(name: string): string {
+  if (name.startsWith("proxmox-kernel-")) return "Proxmox Kernel Image (signed)";
+  if (name === "pve-manager") return "Proxmox Virtual Environment Management Tools";
+  return `${name} package`;
+}
+
+/** `dpkg --configure -a` (finishes an interrupted run), `dpkg --audit` and `dpkg -l`. */
 export async function dpkg(ctx: CommandContext): Promise<number> {
   const t = aptTarget(ctx.sim, ctx.place);
   if (!t) return 127;
   const args = ctx.argv.slice(1);
   if (args[0] === "--configure" && (args[1] === "-a" || args[1] === "--pending")) {
-    const fault = ctx.sim.faults.find("aptLock", (f) => f.host === t.faultHost);
-    const holder = fault ? { pid: fault.spec.pid } : t.apt.lockHolder;
+    const holder = lockHolder(ctx.sim, t);
     if (holder) {
-      ctx.err(
-        `dpkg: error: dpkg frontend lock was locked by another process with pid ${holder.pid}\nNote: removing the lock file is always wrong, and can end up damaging the\nlocked area and the entire system. See <https://wiki.debian.org/Teams/Dpkg/FAQ#db-lock>.\n`,
-      );
+      ctx.err(dpkgLockError(holder));
       return 2;
     }
     t.apt.lockHolder = { pid: ctx.pid, name: "dpkg" };
@@ -31,12 +56,16 @@ export async function dpkg(ctx: CommandContext): Promise<number> {
       t.apt.lockHolder = undefined;
     }
   }
+  if (args[0] === "--audit" || args[0] === "-C") {
+    ctx.out(audit(ctx, t));
+    return 0;
+  }
   if (args[0] === "-l" || args[0] === "--list") {
     const pats = args.slice(1);
     let out =
       "Desired=Unknown/Install/Remove/Purge/Hold\n| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend\n|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)\n||/ Name                            Version                Architecture Description\n+++-===============================-======================-============-=================================\n";
     const rows = [
-      ...Object.entries(t.apt.installed).map(([n, r]) => ["ii", n, r] as const),
+      ...Object.entries(t.apt.installed).map(([n, r]) => [held(t, n) ? "hi" : "ii", n, r] as const),
       ...Object.entries(t.apt.unpacked).map(([n, r]) => ["iU", n, r] as const),
     ];
     for (const [st, n, r] of rows.sort((a, b) => a[1].localeCompare(b[1]))) {
@@ -50,6 +79,10 @@ export async function dpkg(ctx: CommandContext): Promise<number> {
     "dpkg: need an action option\n\nType dpkg --help for help about installing and deinstalling packages [*];\n",
   );
   return 2;
+}
+
+function held(t: AptTarget, name: string): boolean {
+  return t.apt.holds?.includes(name) === true;
 }
 
 function glob(p: string): RegExp {
@@ -92,8 +125,8 @@ export function dpkgQuery(ctx: CommandContext): number {
     ...Object.entries(t.apt.installed).map(([n, r]) => ({
       n,
       r,
-      status: "install ok installed",
-      abbrev: "ii ",
+      status: held(t, n) ? "hold ok installed" : "install ok installed",
+      abbrev: held(t, n) ? "hi " : "ii ",
     })),
     ...Object.entries(t.apt.unpacked)
       .filter(([n]) => !t.apt.installed[n])
@@ -117,6 +150,7 @@ export function dpkgQuery(ctx: CommandContext): number {
         else if (field === "Status") v = e.status;
         else if (field === "db:Status-Abbrev") v = e.abbrev;
         else if (field === "db:Status-Status") v = e.status.split(" ")[2] ?? "";
+        else if (field === "db:Status-Want") v = e.status.split(" ")[0] ?? "";
         else if (field === "Source") v = e.n;
         if (width !== undefined) {
           const w = Number(width);

@@ -36,6 +36,29 @@ export function pendingUpgrades(apt: AptState): PlannedChange[] {
   });
 }
 
+/**
+ * What dist-upgrade leaves out of `pendingUpgrades`: held packages (`apt-mark hold`) and packages
+ * whose candidate depends on something no list provides. apt lists the installed ones under "The
+ * following packages have been kept back:" and counts them as "not upgraded"; a held package that
+ * is not installed is simply not installed.
+ */
+export function splitKeptBack(
+  apt: AptState,
+  changes: PlannedChange[],
+): { changes: PlannedChange[]; keptBack: string[] } {
+  const holds = new Set(apt.holds ?? []);
+  const unsatisfiable = (c: PlannedChange): boolean =>
+    (c.to.depends ?? []).some((d) => !apt.lists[d] && !apt.installed[d]);
+  const kept = changes.filter((c) => holds.has(c.name) || unsatisfiable(c));
+  return {
+    changes: changes.filter((c) => !kept.includes(c)),
+    keptBack: kept
+      .filter((c) => c.from !== undefined)
+      .map((c) => c.name)
+      .sort(),
+  };
+}
+
 /** Kernels `apt-get autoremove` removes: all but the running, the pinned, the newest and the one before. */
 export function autoremovableKernels(apt: AptState, running: string, pinned: string | undefined): string[] {
   const kernels = installedKernels(apt);

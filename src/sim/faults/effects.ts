@@ -1,4 +1,5 @@
 import type { Sim } from "../world.js";
+import { noteLockFault } from "../apt/lock.js";
 import type { ActiveFault } from "./registry.js";
 
 /**
@@ -26,6 +27,7 @@ export function attachFaultEffects(sim: Sim): void {
       const host = sim.host(s.host);
       if (host) host.apt.dpkgInterrupted = change === "added";
     }
+    if (s.kind === "aptLock" && change === "added") noteLockFault(sim, fault);
     if (s.kind === "healthFailing") sim.events.emit("guest-changed", s.vmid);
   });
 }

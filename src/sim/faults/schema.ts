@@ -40,12 +40,15 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
    * `E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (unattended-upgr)` and
    * `E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?`
    * (apt-get update: `E: Could not get lock /var/lib/apt/lists/lock. …` / `E: Unable to lock directory /var/lib/apt/lists/`), exit 100.
+   * Root's `apt-get -s` takes the lock as well; `-o DPkg::Lock::Timeout=N` waits up to N seconds for it.
    */
   z.strictObject({
     kind: z.literal("aptLock"),
     host,
     holder: z.string().default("unattended-upgr"),
     pid: z.number().int().positive().default(4242),
+    /** The holder lets go this many (simulated) seconds after the fault is added; forever without it. */
+    forSeconds: z.number().positive().optional(),
     ...common,
   }),
   /**

@@ -65,8 +65,10 @@ export function aptFromSpecs(
     }
     // Without `installed`, a default package keeps its default version; any other one is not installed.
     if (spec.installed) apt.installed[name] = rec(name, spec.installed, spec.arch, spec.origin);
-    if (spec.candidate) apt.lists[name] = rec(name, spec.candidate, spec.arch, spec.origin);
-    if (spec.published) apt.repo[name] = rec(name, spec.published, spec.arch, spec.origin);
+    const deps = spec.depends ? { depends: [...spec.depends] } : {};
+    if (spec.candidate) apt.lists[name] = { ...rec(name, spec.candidate, spec.arch, spec.origin), ...deps };
+    if (spec.published) apt.repo[name] = { ...rec(name, spec.published, spec.arch, spec.origin), ...deps };
+    if (spec.hold) (apt.holds ??= []).push(name);
   }
   // The lists and the repository start out knowing everything installed.
   for (const [name, r] of Object.entries(apt.installed)) {

@@ -7,6 +7,12 @@ export interface PackageRecord {
   version: string;
   arch: string;
   origin: string;
+  /**
+   * Packages this version depends on. A dependency that is neither installed nor in the lists
+   * cannot be satisfied, so dist-upgrade keeps the package back (as apt does for `proxmox-ve` when
+   * a repository is missing).
+   */
+  depends?: string[];
 }
 
 /** One Debian package database: what is installed, what the local lists know, what the repo serves. */
@@ -20,6 +26,8 @@ export interface AptState {
   repo: Record<string, PackageRecord>;
   /** dpkg was interrupted and needs `dpkg --configure -a`. */
   dpkgInterrupted: boolean;
+  /** dpkg selection `hold` (`apt-mark hold`): never upgraded, shown as kept back. */
+  holds?: string[];
   /** Holder of /var/lib/dpkg/lock-frontend while an apt/dpkg run is in progress. */
   lockHolder?: { pid: number; name: string };
   /** Downloaded .deb archives in /var/cache/apt/archives (freed by autoclean). */
