@@ -342,6 +342,10 @@ const cephSchema = z.strictObject({
   pgs: z.number().int().positive().default(128),
   objects: z.number().int().min(0).default(12000),
   recoverySeconds: z.number().min(0).default(60),
+  /** mon_osd_down_out_interval: a down OSD without noout is marked out after this (Ceph: 600 s). */
+  downOutSeconds: z.number().min(0).default(600),
+  /** Re-replicating a whole out node's data elsewhere (and moving it back later) takes this long. */
+  rebalanceSeconds: z.number().min(0).default(480),
   /** Cluster-wide OSD flags already set (`noout`, `noscrub`, ...). */
   flags: z.array(z.string().regex(/^[a-z_]+$/)).default([]),
   /** Health checks the cluster raises besides those the model derives (a pre-existing warning). */

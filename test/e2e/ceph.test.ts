@@ -136,6 +136,37 @@ describe("Ceph: noout around each reboot, and nothing moves while Ceph recovers"
       });
   }, 300_000);
 
+  it("with ceph.noout: false no flag is set, and the next node still waits for HEALTH_OK (its gate)", async () => {
+    const clock = new ScaledClock(60);
+    sim = await startSimulator({ fleet: FLEET, clock });
+    const desired = simDesiredState(sim, rollingPlan("  ceph: { noout: false }\n"));
+    const state = mkdtempSync(join(tmpdir(), "refit-e2e-ceph-nonoout-"));
+    const code = await runController(
+      {
+        desired,
+        state,
+        once: true,
+        killSwitch: join(state, "STOP"),
+        clock,
+        timing: TIMING,
+        checkEveryMs: 100,
+      },
+      { out: () => undefined, err: () => undefined },
+    );
+    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
+    expect({
+      code,
+      phases: Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase])),
+    }).toEqual({
+      code: 0,
+      phases: { pve1: "Succeeded", pve2: "Succeeded", pve3: "Skipped" },
+    });
+    const h = sim.history();
+    expect(h.commands.filter((c) => /set-group|unset-group/.test(c.command))).toEqual([]);
+    const one = timeline(h, "pve1");
+    expect(firstTouch(h, "pve2")).toBeGreaterThanOrEqual(one.back! + RECOVERY_MS);
+  }, 300_000);
+
   it("a controller killed while the node is out unsets the recorded noout when it runs again", async () => {
     const clock = new ScaledClock(60);
     sim = await startSimulator({ fleet: FLEET, clock });

@@ -27,7 +27,8 @@
  *
  * Knobs, for a person chasing one N (CI uses the defaults): REFIT_CRASH_ONLY=write:17,action:3 runs
  * only those points, REFIT_CRASH_VERBOSE=1 prints a line per run, REFIT_CRASH_ENTRY=bin runs
- * bin/refit.js instead of the bundle, REFIT_CRASH_SCALE (default 500), REFIT_CRASH_PARALLEL (default 2).
+ * bin/refit.js instead of the bundle, REFIT_CRASH_SCALE (default 500), REFIT_CRASH_PARALLEL (default 2),
+ * REFIT_CRASH_FLEET=rolling-ceph.yaml the same fleet with Ceph (then also: no noout flag left).
  */
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -42,7 +43,8 @@ import { bundleController, type ControllerBundle } from "../support/controller-b
 import { REFIT_BIN, spawnControllerProcess } from "../support/controller-process.js";
 import { ROLLING_HOME, ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 
-const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");
+/** REFIT_CRASH_FLEET=rolling-ceph.yaml runs the same cycle on hyper-converged Ceph (noout around each reboot). */
+const FLEET = join(import.meta.dirname, "fleets", process.env.REFIT_CRASH_FLEET ?? "rolling.yaml");
 const SCALE = Number(process.env.REFIT_CRASH_SCALE ?? 500);
 const PARALLEL = Math.max(1, Number(process.env.REFIT_CRASH_PARALLEL ?? 2));
 /**
@@ -194,6 +196,10 @@ async function endStateViolations(
   const moves = h.migrations.map((m) => `${m.vmid}:${m.from}->${m.to}`);
   const dupes = [...new Set(moves.filter((m, i) => moves.indexOf(m) !== i))];
   if (dupes.length > 0) v.push(`migrated twice: ${dupes.join(" ")} (all: ${moves.join(" ")})`);
+  // On a Ceph fleet: every noout this cycle set is unset again.
+  const ceph = sim.snapshot().clusters["pve-lab"]?.ceph;
+  if (ceph && (Object.keys(ceph.groupFlags).length > 0 || ceph.flags.length > 0))
+    v.push(`Ceph flags left set: ${JSON.stringify({ groups: ceph.groupFlags, flags: ceph.flags })}`);
   const guests = Object.values(sim.snapshot().guests)
     .map((g): [number, string, string] => [g.vmid, g.node, g.status])
     .sort((a, b) => a[0] - b[0]);

@@ -179,6 +179,18 @@ describe("Verifying on a Ceph cluster: noout until Ceph has recovered", () => {
         expect(patchOf(t).cephNoout).toEqual({ ...rec, unsetRequestedAt: at(2_000), unsetAt: at(0) }),
     },
     {
+      name: "without a noout (ceph.noout: false) the return still waits for Ceph to recover",
+      ctx: { status: verifying(), spec: planSpec({ ceph: { noout: false } }) },
+      obs: obs({ node: { ok: true, value: node() }, ceph: OTHER_RECOVERING }),
+      expect: { kind: "wait", reason: "CephRecovering" },
+    },
+    {
+      name: "no Ceph: verified as before",
+      ctx: { status: verifying() },
+      obs: obs({ node: { ok: true, value: node() } }),
+      expect: { kind: "goto", phase: "Restoring" },
+    },
+    {
       name: "Ceph unreadable after the return: waits, noout kept",
       ctx: { status: verifying({ cephNoout: rec }) },
       obs: obs({
@@ -189,9 +201,8 @@ describe("Verifying on a Ceph cluster: noout until Ceph has recovered", () => {
     },
   ]);
 
-  it("reads Ceph in Verifying only while a noout is to be unset", () => {
-    expect(PHASES.Verifying.needs(context({ status: verifying({ cephNoout: rec }) })).ceph).toBe(true);
-    expect(PHASES.Verifying.needs(context({ status: verifying() })).ceph).toBeUndefined();
+  it("reads Ceph in Verifying, Rebooting and Preflight", () => {
+    expect(PHASES.Verifying.needs(context({ status: verifying() })).ceph).toBe(true);
     expect(PHASES.Rebooting.needs(context({ status: rebooting() })).ceph).toBe(true);
     expect(PHASES.Preflight.needs(context()).ceph).toBe(true);
   });

@@ -1,11 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock, ScaledClock } from "../../src/clock.js";
-import { hasNoout, parseCephHealth, recoveryChecks, withoutOwnNoout } from "../../src/pve/ceph.js";
+import {
+  hasNoout,
+  parseCephHealth,
+  recoveryChecks,
+  withoutOwnNoout,
+  type CephHealth,
+} from "../../src/pve/ceph.js";
 import { startSimulator, type FleetInput, type SimHandle } from "../../src/sim/index.js";
 import { eventually, run } from "./ssh-client.js";
 
-function fleet(ceph: boolean): FleetInput {
+function fleet(ceph: boolean, slowNode?: string): FleetInput {
   const node = (name: string) => ({
+    ...(name === slowNode ? { rebootSeconds: 900 } : {}),
     name,
     memoryGiB: 16,
     cpus: 4,
@@ -110,6 +117,53 @@ describe("simulated Ceph", () => {
     const recovered = await healthOf(s);
     expect(withoutOwnNoout(recovered, "pve2")).toEqual({ status: "HEALTH_OK", checks: [] });
     expect(hasNoout(recovered, "pve2")).toBe(true);
+  });
+
+  it("without noout, a node down past mon_osd_down_out_interval has its OSDs marked out; its return is a backfill", async () => {
+    const clock = new ManualClock();
+    const s = await startSimulator({ fleet: fleet(true, "pve3"), clock });
+    sim = s;
+    const osdLine = async () => /osd: .*/.exec((await run(s, "pve1", "ceph -s")).stdout)?.[0];
+    await run(s, "pve3", "reboot");
+    await eventually(async () => {
+      clock.advance(5000);
+      return (await osdLine()) === "osd: 6 osds: 4 up, 6 in" && s.snapshot().hosts.pve3?.power === "down";
+    }, "pve3 to go down");
+    clock.advance(660_000);
+    expect(await osdLine()).toBe("osd: 6 osds: 4 up, 4 in");
+    // Ceph re-replicates the node's data elsewhere (rebalanceSeconds, 480 by default): degraded shrinks.
+    const degraded = (h: CephHealth) =>
+      Number(
+        /(\d+)\/36000 objects degraded/.exec(
+          h.checks.find((c) => c.code === "PG_DEGRADED")?.summary ?? "",
+        )?.[1] ?? 0,
+      );
+    const before = degraded(await healthOf(s));
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(12000);
+    await eventually(() => {
+      clock.advance(10_000);
+      return s.history().reboots.some((r) => r.host === "pve3");
+    }, "pve3 to come back");
+    const back = await healthOf(s);
+    expect(back.checks.map((c) => c.code)).toEqual(["OBJECT_MISPLACED"]);
+    clock.advance(480_000);
+    expect(await healthOf(s)).toEqual({ status: "HEALTH_OK", checks: [] });
+  });
+
+  it("with noout the same long outage keeps the OSDs in, and the return is a short recovery", async () => {
+    const clock = new ManualClock();
+    const s = await startSimulator({ fleet: fleet(true, "pve3"), clock });
+    sim = s;
+    await run(s, "pve1", "ceph osd set-group noout pve3");
+    await run(s, "pve3", "reboot");
+    await eventually(() => {
+      clock.advance(10_000);
+      return s.history().reboots.some((r) => r.host === "pve3");
+    }, "pve3 to come back");
+    expect((await run(s, "pve1", "ceph -s")).stdout).toContain("osd: 6 osds: 6 up, 6 in");
+    const back = withoutOwnNoout(await healthOf(s), "pve3");
+    expect(back.checks.map((c) => c.code)).toEqual(["PG_DEGRADED"]);
   });
 
   it("times out as the real CLI does when the monitors have no quorum", async () => {

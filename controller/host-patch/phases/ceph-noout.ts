@@ -21,7 +21,7 @@ import type { PatchContext } from "../observation.js";
 import { act, poll, run, wait, type HistoryNote, type StatusPatch, type Transition } from "../transition.js";
 import { iso } from "./gating.js";
 
-type Record = NonNullable<PatchContext["status"]["cephNoout"]>;
+type NooutRecord = NonNullable<PatchContext["status"]["cephNoout"]>;
 
 /** What a phase may go on with: nothing more to do about noout, plus what to write and note. */
 export interface NooutDone {
@@ -47,9 +47,9 @@ function unreadable(ceph: Observed<CephState> | undefined): string {
   return ceph?.ok === false ? ceph.message : "not read";
 }
 
-function setNoout(ctx: PatchContext, rec: Record | undefined): Transition {
+function setNoout(ctx: PatchContext, rec: NooutRecord | undefined): Transition {
   const fresh = !rec || rec.cycle !== ctx.hp.spec.cycle || rec.unsetAt !== undefined;
-  const next: Record = fresh
+  const next: NooutRecord = fresh
     ? { cycle: ctx.hp.spec.cycle, requestedAt: iso(ctx.now) }
     : { ...rec, requestedAt: iso(ctx.now) };
   return act([run(nooutCommand(ctx.host, true), "ceph-noout-set", true)], {
@@ -91,34 +91,37 @@ export function nooutBeforeReboot(
 }
 
 /**
- * Unsets the node's noout once Ceph has recovered; done when the flag is gone. `phase` names the
- * phase that waits (Verifying after the return, Preflight for a flag an earlier cycle left).
+ * After the return (Verifying): waits until Ceph has recovered, noout or not (nothing else moves
+ * while it recovers, the guests coming back included), then unsets the node's noout; done when the
+ * flag is gone. In Preflight only a flag an earlier cycle left is finished this way.
  */
 export function nooutAfterReturn(
   ctx: PatchContext,
   ceph: Observed<CephState> | undefined,
   phase: "Verifying" | "Preflight",
 ): Transition | NooutDone {
-  const rec = ctx.status.cephNoout;
-  if (!rec || rec.unsetAt) return nothing;
+  const held = ctx.status.cephNoout;
+  const rec = held && !held.unsetAt ? held : undefined;
+  if (!rec && phase === "Preflight") return nothing;
   if (!ceph?.ok)
-    return poll("CephUnreadable", `Ceph cannot be read to unset noout on ${ctx.host}: ${unreadable(ceph)}`);
-  const gone = (message: string): NooutDone => ({
-    patch: { cephNoout: { ...rec, unsetAt: iso(ctx.now) } },
-    notes: [{ step: "ceph-noout", outcome: "done", message }],
-  });
-  if (ceph.value.kind === "none") return gone("Ceph is no longer set up; nothing to unset");
+    return poll("CephUnreadable", `Ceph cannot be read after ${ctx.host}'s return: ${unreadable(ceph)}`);
+  if (ceph.value.kind === "none")
+    return rec ? gone(ctx, rec, "Ceph is no longer set up; nothing to unset") : nothing;
   const health = ceph.value.health;
-  if (!hasNoout(health, ctx.host))
-    return gone(
-      rec.unsetRequestedAt ? `noout unset on ${ctx.host}` : `noout on ${ctx.host} was unset by someone else`,
-    );
-  const left = phase === "Preflight" ? ` (left by cycle ${rec.cycle})` : "";
+  const flagged = rec !== undefined && hasNoout(health, ctx.host);
+  const left = rec && phase === "Preflight" ? ` (left by cycle ${rec.cycle})` : "";
   const why = notRecovered(health, ctx.host);
   if (why)
     return poll(
       "CephRecovering",
-      `${ctx.host} is back; Ceph is recovering, noout${left} stays and nothing else moves: ${why}`,
+      `${ctx.host} is back; Ceph is recovering, ${flagged ? `noout${left} stays and ` : ""}nothing else moves: ${why}`,
+    );
+  if (!rec) return nothing;
+  if (!flagged)
+    return gone(
+      ctx,
+      rec,
+      rec.unsetRequestedAt ? `noout unset on ${ctx.host}` : `noout on ${ctx.host} was unset by someone else`,
     );
   if (resend(ctx, rec.unsetRequestedAt))
     return act([run(nooutCommand(ctx.host, false), "ceph-noout-unset", true)], {
@@ -128,6 +131,13 @@ export function nooutAfterReturn(
       notes: [{ step: "ceph-noout", outcome: "started", message: `unsetting noout on ${ctx.host}` }],
     });
   return poll("CephRecovering", `waiting for Ceph to show noout gone from ${ctx.host}`);
+}
+
+function gone(ctx: PatchContext, rec: NooutRecord, message: string): NooutDone {
+  return {
+    patch: { cephNoout: { ...rec, unsetAt: iso(ctx.now) } },
+    notes: [{ step: "ceph-noout", outcome: "done", message }],
+  };
 }
 
 export function isDone(t: Transition | NooutDone): t is NooutDone {

@@ -7,9 +7,9 @@ import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations
 import { driveStarts } from "./shutdowns.js";
 import { isDone, nooutAfterReturn } from "./ceph-noout.js";
 
-export function verifyingNeeds(ctx: PatchContext): Needs {
-  const noout = ctx.status.cephNoout;
-  return { node: { pendingUpdates: true }, ...(noout && !noout.unsetAt ? { ceph: true } : {}) };
+/** Ceph too: nothing goes on while it recovers from the node's return. */
+export function verifyingNeeds(): Needs {
+  return { node: { pendingUpdates: true }, ceph: true };
 }
 
 export function decideVerifying(ctx: PatchContext, obs: Observation): Transition {

@@ -5,7 +5,7 @@
  * monitors out of quorum the CLI waits for one (for ever without `--connect-timeout`; here 300 s of
  * sim time) and fails as the real one does. Formats: src/pve/REFERENCE-ceph.md.
  */
-import { cephHealth, crushTarget, monQuorum, type CephHealthView } from "../model/ceph.js";
+import { cephHealth, crushTarget, monQuorum, osdsIn, type CephHealthView } from "../model/ceph.js";
 import type { CephSimState, ClusterState } from "../model/state.js";
 import { registerCommands } from "./registry.js";
 import type { CommandContext } from "./types.js";
@@ -104,7 +104,7 @@ function statusText(
     "  services:",
     `    mon: ${cluster.nodes.length} daemons, quorum ${upNodes.join(",")}${down.length ? `, out of quorum: ${down.join(", ")}` : ""}`,
     `    mgr: ${upNodes[0] ?? cluster.nodes[0]}(active)${upNodes.length > 1 ? `, standbys: ${upNodes.slice(1).join(", ")}` : ""}`,
-    `    osd: ${ceph.osds.length} osds: ${osdsUp} up, ${ceph.osds.length} in${ceph.flags.length ? `\n         flags ${ceph.flags.join(",")}` : ""}`,
+    `    osd: ${ceph.osds.length} osds: ${osdsUp} up, ${osdsIn(ctx.sim, ceph)} in${ceph.flags.length ? `\n         flags ${ceph.flags.join(",")}` : ""}`,
     " ",
     "  data:",
     `    pools:   2 pools, ${ceph.pgs} pgs`,

@@ -36,6 +36,10 @@ export function buildCeph(spec: CephSpec, nodes: readonly string[], now: number)
     pgs: spec.pgs,
     objects: spec.objects,
     recoverySeconds: spec.recoverySeconds,
+    downOutSeconds: spec.downOutSeconds,
+    rebalanceSeconds: spec.rebalanceSeconds,
+    downSince: {},
+    backfillFrom: {},
     flags: [...spec.flags],
     groupFlags: {},
     createdAt: now,
@@ -66,6 +70,82 @@ export function cephConf(ceph: CephSimState, monIps: readonly string[]): string 
 
 const up = (h: HostState | undefined): boolean => h?.power === "up";
 
+/** Whether noout protects this node's OSDs: the cluster-wide flag, or the node's (or an OSD's) group flag. */
+function noout(ceph: CephSimState, host: string): boolean {
+  if (ceph.flags.includes("noout")) return true;
+  const own = [host, ...ceph.osds.filter((o) => o.host === host).map((o) => `osd.${o.id}`)];
+  return own.some((w) => ceph.groupFlags[w]?.includes("noout"));
+}
+
+/** When a down node's OSDs are (or will be) marked out; undefined while noout holds them in. */
+function outAt(ceph: CephSimState, host: string): number | undefined {
+  const since = ceph.downSince[host];
+  if (since === undefined || noout(ceph, host)) return undefined;
+  return since + ceph.downOutSeconds * 1000;
+}
+
+/**
+ * Tracks nodes going down and coming back (the monitors see it): a node that returns after its
+ * OSDs were marked out gets its data backfilled back (OBJECT_MISPLACED) instead of a quick recovery.
+ */
+export function watchCeph(sim: Sim): void {
+  const cephOf = (name: string) => {
+    const h = sim.host(name);
+    return h ? sim.clusterOf(h)?.ceph : undefined;
+  };
+  sim.events.on("host-down", (name) => {
+    const ceph = cephOf(name);
+    if (ceph && ceph.downSince[name] === undefined) ceph.downSince[name] = sim.now();
+  });
+  sim.events.on("host-up", (name) => {
+    const ceph = cephOf(name);
+    if (!ceph) return;
+    const out = outAt(ceph, name);
+    if (out !== undefined && sim.now() >= out) ceph.backfillFrom[name] = sim.now();
+    else delete ceph.backfillFrom[name];
+    delete ceph.downSince[name];
+  });
+}
+
+/** Share of a whole-node rebalance still to do, `from` its start (1 → 0 over rebalanceSeconds). */
+function rebalanceLeft(sim: Sim, ceph: CephSimState, from: number): number {
+  if (ceph.rebalanceSeconds <= 0) return 0;
+  return Math.max(0, Math.min(1, 1 - (sim.now() - from) / (ceph.rebalanceSeconds * 1000)));
+}
+
+/** Degraded share of a down node: all of it, until its OSDs are out and their data re-replicated. */
+function downShare(sim: Sim, ceph: CephSimState, host: string): number {
+  const out = outAt(ceph, host);
+  return out === undefined || sim.now() < out ? 1 : rebalanceLeft(sim, ceph, out);
+}
+
+/** The OSDs that are `in` now (a down node's OSDs go out after downOutSeconds without noout). */
+export function osdsIn(sim: Sim, ceph: CephSimState): number {
+  return ceph.osds.filter((o) => {
+    const out = outAt(ceph, o.host);
+    return up(sim.host(o.host)) || out === undefined || sim.now() < out;
+  }).length;
+}
+
+function misplacedCheck(sim: Sim, ceph: CephSimState, hostShare: number): CephCheckView[] {
+  const share = Object.values(ceph.backfillFrom).reduce(
+    (s, from) => s + rebalanceLeft(sim, ceph, from) * hostShare,
+    0,
+  );
+  const copies = ceph.objects * 3;
+  const misplaced = Math.round(copies * share);
+  if (misplaced === 0) return [];
+  return [
+    {
+      code: "OBJECT_MISPLACED",
+      severity: "HEALTH_WARN",
+      summary: `${misplaced}/${copies} objects misplaced (${((misplaced / copies) * 100).toFixed(3)}%)`,
+      count: misplaced,
+      detail: [],
+    },
+  ];
+}
+
 /** Monitors answer while more than half of them (one per node) are up. */
 export function monQuorum(sim: Sim, cluster: ClusterState): boolean {
   const upCount = cluster.nodes.filter((n) => up(sim.host(n))).length;
@@ -75,6 +155,8 @@ export function monQuorum(sim: Sim, cluster: ClusterState): boolean {
 /** How much of a returned node's data is still to recover (1 at its boot, 0 after recoverySeconds). */
 function recoveringShare(sim: Sim, ceph: CephSimState, host: HostState): number {
   if (!up(host) || host.bootedAt <= ceph.createdAt || ceph.recoverySeconds <= 0) return 0;
+  // Its data was re-replicated while it was out: what comes back is misplaced, not degraded.
+  if (ceph.backfillFrom[host.name] !== undefined) return 0;
   const left = 1 - (sim.now() - host.bootedAt) / (ceph.recoverySeconds * 1000);
   return Math.max(0, Math.min(1, left));
 }
@@ -173,7 +255,7 @@ export function cephHealth(sim: Sim, cluster: ClusterState): CephHealthView {
   const hostShare = 1 / Math.max(3, hosts.length);
   const share = Math.min(
     1,
-    downHosts.length * hostShare +
+    downHosts.reduce((s, h) => s + downShare(sim, ceph, h) * hostShare, 0) +
       hosts.reduce((s, h) => s + recoveringShare(sim, ceph, sim.host(h)!) * hostShare, 0),
   );
   const checks = [
@@ -181,6 +263,7 @@ export function cephHealth(sim: Sim, cluster: ClusterState): CephHealthView {
     ...monDown(sim, cluster, downHosts),
     ...downChecks(ceph, downHosts),
     ...degradedCheck(ceph, share),
+    ...misplacedCheck(sim, ceph, hostShare),
     ...ceph.extraChecks.map((c) => ({ ...c, count: 1 })),
   ];
   const status: CephSeverity = checks.some((c) => c.severity === "HEALTH_ERR")

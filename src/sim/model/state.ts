@@ -311,6 +311,12 @@ export interface CephSimState {
   groupFlags: Record<string, string[]>;
   /** When the model was built: a node booted later than this recovers its PGs after the boot. */
   createdAt: number;
+  downOutSeconds: number;
+  rebalanceSeconds: number;
+  /** Nodes that are down, since when (sim ms). */
+  downSince: Record<string, number>;
+  /** Nodes that came back after their OSDs had been marked out: backfill back to them since then. */
+  backfillFrom: Record<string, number>;
   extraChecks: { code: string; severity: "HEALTH_WARN" | "HEALTH_ERR"; summary: string; detail: string[] }[];
 }
 
