@@ -81,6 +81,8 @@ describe("packages kept back and held (simulator over SSH)", () => {
       "2 package(s) kept back need a person: proxmox-ve, zfsutils-linux; zfsutils-linux is on hold",
     );
     expect(r.patches.pve2?.keptBackPackages).toEqual(["proxmox-ve", "zfsutils-linux"]);
+    expect(r.patches.pve2?.conditions?.find((c) => c.type === "Ready")?.reason).toBe("PackagesKeptBack");
+    expect(r.patches.pve3?.conditions?.find((c) => c.type === "Ready")?.reason).toBe("UpToDate");
     expect((await run(sim, "pve2", "apt-mark showhold")).stdout).toBe("zfsutils-linux\n");
     expect(r.patches.pve3?.message).toMatch(/^up to date/);
 
