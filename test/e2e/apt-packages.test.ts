@@ -3,7 +3,7 @@
  * against the simulator over real SSH. The fleet: pve1 has two upgrades, pve2 only kept-back
  * packages (one held by the admin, one with a dependency no repository provides), pve3 is up to date.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { planCommand } from "../../controller/cli/commands/plan.js";
 import { runController } from "../../controller/cli/commands/run.js";
 import type { PlanPreview } from "../../controller/host-patch/dry-run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
+import type { CycleReport } from "../../controller/reports/cycle-report.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
 import { run } from "../sim/ssh-client.js";
 
@@ -47,7 +48,11 @@ async function runOnce(s: SimHandle, clock: ScaledClock, plan: string) {
       .filter((o) => o.kind === "HostPatch")
       .map((p) => [String(p.spec.host), (p.status ?? {}) as NonNullable<HostPatch["status"]>]),
   );
-  return { code, out, err, objects, patches };
+  const reportDir = join(state, "reports");
+  const reports = readdirSync(reportDir).map(
+    (f) => JSON.parse(readFileSync(join(reportDir, f), "utf8")) as CycleReport,
+  );
+  return { code, out, err, objects, patches, reports };
 }
 
 describe("packages kept back and held (simulator over SSH)", () => {
@@ -85,6 +90,13 @@ describe("packages kept back and held (simulator over SSH)", () => {
     expect(r.patches.pve3?.conditions?.find((c) => c.type === "Ready")?.reason).toBe("UpToDate");
     expect((await run(sim, "pve2", "apt-mark showhold")).stdout).toBe("zfsutils-linux\n");
     expect(r.patches.pve3?.message).toMatch(/^up to date/);
+
+    // The cycle report counts pve2 as kept back, not as up to date.
+    expect(r.reports[0]?.summary).toMatchObject({ patched: 1, upToDate: 1, keptBack: 1, reboots: 0 });
+    expect(r.reports[0]?.hosts.find((h) => h.host === "pve2")?.keptBack).toEqual([
+      "proxmox-ve",
+      "zfsutils-linux",
+    ]);
 
     // Nothing was rebooted: no kernel was pending anywhere.
     expect(sim.history().bootIds).toEqual(bootBefore);
