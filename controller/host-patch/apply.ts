@@ -63,7 +63,12 @@ export function statusAfter(status: Status, t: Transition, generation: number, n
     };
     next.finishedAt = new Date(now).toISOString();
   }
-  const waitReason = t.kind === "wait" ? t.reason : t.kind === "act" ? t.reason : undefined;
+  const waitReason =
+    t.kind === "wait" || t.kind === "act"
+      ? t.reason
+      : phase === "Skipped" && (next.keptBackPackages?.length ?? 0) > 0
+        ? "PackagesKeptBack"
+        : undefined;
   applyConditions(next, phaseConditions(phase, message, waitReason), generation, now);
   next.observedGeneration = generation;
   return next;

@@ -14,7 +14,8 @@ export function phaseConditions(
     case "Succeeded":
       return { ready: { status: "True", reason: "Patched", message } };
     case "Skipped":
-      return { ready: { status: "True", reason: "UpToDate", message } };
+      // Skipped with packages kept back is not "up to date": the reason says a person must look.
+      return { ready: { status: "True", reason: waitReason ?? "UpToDate", message } };
     case "Failed":
       return {
         ready: { status: "False", reason: "Failed", message },

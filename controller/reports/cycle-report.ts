@@ -11,6 +11,10 @@ export interface HostReport {
   outcome: string;
   message?: string;
   upgraded: { name: string; from?: string; to: string }[];
+  /** Upgradable packages apt kept back (held, or unsatisfiable): a person must look. */
+  keptBack?: string[];
+  /** An interrupted dpkg repaired before the upgrade: what `dpkg --audit` named. */
+  dpkgRepaired?: string[];
   rebooted: boolean;
   bootIdBefore?: string;
   bootIdAfter?: string;
@@ -33,7 +37,10 @@ export interface CycleReport {
   outcome: "Succeeded" | "Stalled";
   summary: {
     patched: number;
+    /** Skipped with nothing left behind. */
     upToDate: number;
+    /** Hosts with packages kept back (whatever their outcome): they need a person. */
+    keptBack: number;
     failed: number;
     blocked: number;
     /** Hosts of the cycle that never began (no status, or still Pending when it ended). */
@@ -64,6 +71,8 @@ function hostReport(host: string, child: HostPatch | undefined): HostReport {
     outcome: s.phase === undefined || s.phase === "Pending" ? NOT_STARTED : s.phase,
     ...(s.message ? { message: s.message } : {}),
     upgraded: s.upgradedPackages ?? [],
+    ...(s.keptBackPackages?.length ? { keptBack: s.keptBackPackages } : {}),
+    ...(s.dpkgRepair ? { dpkgRepaired: s.dpkgRepair.packages } : {}),
     rebooted: s.bootIdAfterReboot !== undefined && s.bootIdAfterReboot !== s.bootIdBeforeReboot,
     ...(s.bootIdBeforeReboot ? { bootIdBefore: s.bootIdBeforeReboot } : {}),
     ...(s.bootIdAfterReboot ? { bootIdAfter: s.bootIdAfterReboot } : {}),
@@ -122,7 +131,8 @@ export function buildCycleReport(
     outcome: count("Failed") > 0 ? "Stalled" : "Succeeded",
     summary: {
       patched: count("Succeeded"),
-      upToDate: count("Skipped"),
+      upToDate: hosts.filter((h) => h.outcome === "Skipped" && !h.keptBack).length,
+      keptBack: hosts.filter((h) => h.keptBack).length,
       failed: count("Failed"),
       blocked: count("Blocked"),
       notStarted: count(NOT_STARTED),

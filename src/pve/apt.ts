@@ -2,11 +2,25 @@ import { compareDebianVersions } from "./debian-version.js";
 import { unparseable, type ParseContext } from "./errors.js";
 
 /**
+ * How long the observation's `apt-get -s` waits for the dpkg lock: root's simulation takes it
+ * (apt-private/private-main.cc CheckSimulateMode), and apt retries once a second for this long
+ * before it reports the holder. Short: a node busy for longer is reported and looked at again later.
+ */
+export const SIMULATE_LOCK_TIMEOUT_SECONDS = 10;
+
+/**
  * `LC_ALL=C` keeps apt's summary line in English (a bare leading NAME=value word is an environment
  * assignment for the remote shell; contract 2). `dist-upgrade`, not `upgrade`: plain upgrade holds
- * back new kernel packages.
+ * back new kernel packages. The lock timeout is the observation's bounded retry of a busy lock.
  */
-export const APT_SIMULATE_ARGV = ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"] as const;
+export const APT_SIMULATE_ARGV = [
+  "LC_ALL=C",
+  "apt-get",
+  "-o",
+  `DPkg::Lock::Timeout=${SIMULATE_LOCK_TIMEOUT_SECONDS}`,
+  "-s",
+  "dist-upgrade",
+] as const;
 export const APT_UPDATE_ARGV = ["apt-get", "update"] as const;
 /** Packages on hold (the dpkg `hold` selection), one per line (apt cmdline/apt-mark.cc ShowSelection). */
 export const APT_MARK_SHOWHOLD_ARGV = ["apt-mark", "showhold"] as const;

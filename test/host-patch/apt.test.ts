@@ -279,3 +279,19 @@ describe("Upgrading: holds are released after the job, whatever its outcome", ()
     });
   });
 });
+
+describe("Succeeded with packages kept back", () => {
+  it("the end message still says what needs a person", () => {
+    const ctx = context({
+      status: status({
+        phase: "Restoring",
+        keptBackPackages: ["proxmox-ve"],
+        migrationsToUndo: [],
+        shutdowns: [],
+      }),
+    });
+    const t = PHASES.Restoring.decide(ctx, obs({ cluster: healthy }));
+    expect(t).toMatchObject({ kind: "goto", phase: "Succeeded" });
+    expect(messageOf(t)).toContain("1 package(s) kept back need a person: proxmox-ve");
+  });
+});

@@ -27,7 +27,7 @@ esac`,
     .add("pvecm", `[ "$*" = "status" ] || exit 2; cat "$FIX/pvecm-status.docs.txt"`)
     .add(
       "apt-get",
-      `[ "$LC_ALL" = C ] && [ "$*" = "-s dist-upgrade" ] || { echo "E: stub apt-get: $LC_ALL $*" >&2; exit 100; }
+      `[ "$LC_ALL" = C ] && [ "$*" = "-o DPkg::Lock::Timeout=10 -s dist-upgrade" ] || { echo "E: stub apt-get: $LC_ALL $*" >&2; exit 100; }
 cat "$FIX/apt-s-dist-upgrade.bookworm.txt"`,
     );
 }
@@ -71,7 +71,7 @@ describe("observeNode through a real shell", () => {
     expect(o.pendingUpdates).toBeUndefined();
     expect(observeNodeSteps("pve1")).toHaveLength(10);
     expect(observeNodeSteps("pve1", { pendingUpdates: true }).slice(10)).toEqual([
-      ["LC_ALL=C", "apt-get", "-s", "dist-upgrade"],
+      ["LC_ALL=C", "apt-get", "-o", "DPkg::Lock::Timeout=10", "-s", "dist-upgrade"],
       ["apt-mark", "showhold"],
       ["LC_ALL=C", "dpkg", "--audit"],
     ]);
@@ -111,6 +111,9 @@ describe("observeNode through a real shell", () => {
       expect(o.bootKernels).toMatchObject({ ok: false, reason: "CommandFailed" });
       expect(!o.bootKernels.ok && o.bootKernels.message).toMatch(/exit 2.*proxmox-boot-uuids/);
       expect(o.pendingUpdates).toMatchObject({ ok: false, reason: "LockHeld", retryable: true });
+      expect(!o.pendingUpdates?.ok && o.pendingUpdates?.message).toMatch(
+        /^package manager busy \(pid 2412, apt-get\): /,
+      );
     } finally {
       odd.remove();
     }

@@ -18,7 +18,9 @@ const READS: Record<string, Reply> = {
   "proxmox-boot-tool kernel list": ok(fixture("boot-tool.auto.txt")),
   "test -e /var/run/reboot-required": { exitCode: 0 },
   "cat /var/run/reboot-required.pkgs": ok("libc6\n"),
-  "LC_ALL=C apt-get -s dist-upgrade": ok(fixture("apt-s-dist-upgrade.bookworm.txt")),
+  "LC_ALL=C apt-get -o DPkg::Lock::Timeout=10 -s dist-upgrade": ok(
+    fixture("apt-s-dist-upgrade.bookworm.txt"),
+  ),
   "zpool status -x": { stderr: "no pools available\n" },
   "df -P -B1 /": ok(fixture("df-root.zfs.txt")),
   "pvesh get /nodes/pve1/tasks --source active --output-format json": ok(fixture("tasks-active.json.out")),

@@ -83,7 +83,11 @@ export function decideRestoring(ctx: PatchContext, obs: Observation): Transition
 
 function succeeded(ctx: PatchContext, patch: object, backFailed: string | undefined): Transition {
   const started = (ctx.status.shutdowns ?? []).length;
-  const message = `patched${ctx.status.rebootDecision?.required ? " and rebooted once" : ""}${started ? `; ${started} guest(s) shut down and started again` : ""}${backFailed ? `; ${backFailed}` : ""}`;
+  const kept = ctx.status.keptBackPackages ?? [];
+  // Patched, but not up to date while apt keeps packages back: the message says what needs a person.
+  const keptNote =
+    kept.length > 0 ? `; ${kept.length} package(s) kept back need a person: ${kept.join(", ")}` : "";
+  const message = `patched${ctx.status.rebootDecision?.required ? " and rebooted once" : ""}${started ? `; ${started} guest(s) shut down and started again` : ""}${backFailed ? `; ${backFailed}` : ""}${keptNote}`;
   return goto("Succeeded", message, {
     patch: {
       ...patch,

@@ -104,9 +104,20 @@ function upgraded(ctx: PatchContext, obs: Observation): Transition {
       {
         step: "upgrade",
         outcome: "done",
-        message: `${upgradedPackages.length} package(s) upgraded${left.length ? `, ${left.length} still pending` : ""}`,
+        message: upgradeNote(upgradedPackages.length, left, held(ctx)),
         extra: { rebootRequired: decision.required },
       },
     ],
   });
+}
+
+/** "2 package(s) upgraded, 1 held for the run (holdPackages), 1 still pending". */
+function upgradeNote(
+  upgraded: number,
+  left: readonly { package: string }[],
+  heldForRun: readonly string[],
+): string {
+  const heldLeft = left.filter((l) => heldForRun.includes(l.package)).length;
+  const other = left.length - heldLeft;
+  return `${upgraded} package(s) upgraded${heldLeft ? `, ${heldLeft} held for the run (holdPackages)` : ""}${other ? `, ${other} still pending` : ""}`;
 }
