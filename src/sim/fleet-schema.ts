@@ -339,6 +339,22 @@ export const clusterSchema = z.strictObject({
   pools: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
   nodes: z.array(nodeSchema).min(1),
   guests: z.array(guestSchema).default([]),
+  /**
+   * corosync.conf `quorum { two_node: 1 }`: quorum is 1 while at most two nodes are members, and
+   * `wait_for_all` follows it (votequorum(5)). Corosync refuses it together with a QDevice.
+   */
+  twoNode: z.boolean().default(false),
+  /**
+   * A QDevice (corosync-qdevice on each node, corosync-qnetd elsewhere). `votes` defaults as
+   * `pvecm qdevice setup` sets it: 1 for an even node count, N-1 for an odd one (pve-docs pvecm.adoc).
+   * `alive: false` is a qnetd host that cannot be reached: the QDevice casts no vote.
+   */
+  qdevice: z
+    .strictObject({
+      votes: z.number().int().positive().optional(),
+      alive: z.boolean().default(true),
+    })
+    .optional(),
 });
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 
@@ -357,6 +373,12 @@ export const fleetSchema = z
           code: "custom",
           path: ["clusters", ci, "standalone"],
           message: "a standalone cluster has exactly one node",
+        });
+      if (c.twoNode && c.qdevice)
+        ctx.addIssue({
+          code: "custom",
+          path: ["clusters", ci, "twoNode"],
+          message: "configuration error: two_node and quorum device cannot be configured at the same time!",
         });
       const storages = new Set(c.storages.map((s) => s.name));
       c.nodes.forEach((n, ni) => {

@@ -230,7 +230,10 @@ const VOTES: PvecmStatus = {
   totalVotes: 3,
   quorum: 2,
   flags: ["Quorate"],
-  members: [],
+  twoNode: false,
+  waitForAll: false,
+  members: [1, 2, 3].map((id) => ({ nodeid: id, votes: 1, name: `10.0.0.${id}`, local: id === 1 })),
+  qdevice: undefined,
 };
 
 export function job(state: JobStatus["state"], exitCode?: number, log: string[] = []): JobStatus {

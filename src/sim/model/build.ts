@@ -368,6 +368,15 @@ export function buildState(fleet: Fleet, now: number): SimState {
       haNodeStatus: {},
       lrm: {},
       backups: [],
+      twoNode: c.twoNode,
+      ...(c.qdevice
+        ? {
+            qdevice: {
+              votes: c.qdevice.votes ?? (c.nodes.length % 2 === 0 ? 1 : c.nodes.length - 1),
+              alive: c.qdevice.alive,
+            },
+          }
+        : {}),
     };
     state.clusters[c.name] = cluster;
     c.nodes.forEach((n, ni) => {

@@ -310,6 +310,10 @@ export interface ClusterState {
   lrm: Record<string, LrmStatusFile>;
   haMaster?: string;
   backups: BackupArchive[];
+  /** votequorum's two_node (and wait_for_all with it). */
+  twoNode: boolean;
+  /** The QDevice: the votes it gives, and whether corosync-qnetd answers. */
+  qdevice?: { votes: number; alive: boolean };
 }
 
 export interface MigrationRecord {
