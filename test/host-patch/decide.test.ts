@@ -689,6 +689,72 @@ describe("Rebooting and AwaitingReturn", () => {
   ]);
 });
 
+describe("quorum watched while the node is out", () => {
+  const lost = cluster({ quorate: false, online: { pve1: false, pve2: false } });
+  const down = { ok: false as const, reason: "ConnectFailed", message: "refused" };
+  const awaiting = status({
+    phase: "AwaitingReturn",
+    bootIdBeforeReboot: "boot-a",
+    rebootIssuedAt: new Date(NOW - 60_000).toISOString(),
+  });
+  it.each(["Evacuating", "Rebooting", "AwaitingReturn", "Verifying", "Restoring"] as const)(
+    "%s reads the cluster on every reconcile",
+    (phase) => {
+      const ctx = context({ status: status({ phase }) });
+      expect(PHASES[phase].needs(ctx)).toMatchObject({ watchQuorum: true });
+    },
+  );
+  it("Upgrading does not (the node is still in service)", () => {
+    const ctx = context({ status: status({ phase: "Upgrading" }) });
+    expect(PHASES.Upgrading.needs(ctx)).not.toHaveProperty("watchQuorum");
+  });
+  table([
+    {
+      name: "another node went down while this one reboots (still down): Failed QuorumLost, naming the votes",
+      ctx: { status: awaiting },
+      obs: obs({ node: down, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+      check: (t) =>
+        expect(t.kind === "fail" && t.message).toMatch(
+          /cluster lab lost quorum while pve1 was rebooting \(3 of 3 votes, quorum needs 2; offline: pve1, pve2\); no new step/,
+        ),
+    },
+    {
+      name: "quorum lost before the reboot is issued: no reboot",
+      ctx: { status: status({ phase: "Rebooting" }) },
+      obs: obs({ node: { ok: true, value: node({ bootId: "boot-a" }) }, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+    },
+    {
+      name: "quorum lost while guests move back: no further migration",
+      ctx: { status: status({ phase: "Restoring", rebootDecision: { required: true, reasons: ["k"] } }) },
+      obs: obs({ node: { ok: true, value: node() }, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+    },
+    {
+      name: "the cluster cannot be read from any node: the phase decides (still waiting for the return)",
+      ctx: { status: awaiting },
+      obs: obs({ node: down }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
+    },
+    {
+      name: "requireQuorum off: the watch is off too",
+      ctx: {
+        status: awaiting,
+        cluster: {
+          metadata: { name: "lab" },
+          spec: {
+            ...context().cluster.spec,
+            safety: { ...context().cluster.spec.safety, requireQuorum: false },
+          },
+        },
+      },
+      obs: obs({ node: down, cluster: lost }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
+    },
+  ]);
+});
+
 describe("Verifying, Restoring, Blocked", () => {
   const restoring = (over: Parameters<typeof status>[0] = {}) =>
     status({ phase: "Restoring", rebootDecision: { required: true, reasons: ["k"] }, ...over });
