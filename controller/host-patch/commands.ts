@@ -42,8 +42,17 @@ export function jobId(hp: Pick<HostPatch, "spec">, step: string): string {
     .slice(0, 64);
 }
 
-export function migrationJobId(hp: Pick<HostPatch, "spec">, vmid: number, back: boolean): string {
-  return jobId(hp, `${back ? "back" : "mig"}-${vmid}`);
+/** A retried migration (attempt 2, 3, …) gets its own job: a job id never runs twice. */
+export function migrationJobId(
+  hp: Pick<HostPatch, "spec">,
+  vmid: number,
+  back: boolean,
+  attempt?: number,
+): string {
+  return jobId(
+    hp,
+    `${back ? "back" : "mig"}-${vmid}${attempt !== undefined && attempt > 1 ? `-a${attempt}` : ""}`,
+  );
 }
 
 export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string {
@@ -85,6 +94,7 @@ export interface MigrationLike {
   to: string;
   mode: "online" | "restart" | "ha" | "offline";
   withLocalDisks?: boolean;
+  attempt?: number;
 }
 
 /** The one migrate command: HA guests through ha-manager, VMs live, containers restart-migrated. */
@@ -110,7 +120,7 @@ export function migrationCommand(
     on: m.from,
     argv,
     timeoutMs: parseDuration(ev.timeout),
-    job: { id: migrationJobId(hp, m.vmid, back) },
+    job: { id: migrationJobId(hp, m.vmid, back, m.attempt) },
   };
 }
 

@@ -47,6 +47,13 @@ export const migrationRecord = z.strictObject({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   message: z.string().optional(),
+  attempt: z
+    .number()
+    .int()
+    .min(2)
+    .optional()
+    .describe("Which try this is, after a cluster service that was restarting refused an earlier one"),
+  retryAt: z.string().optional().describe("Not started again before this time"),
 });
 
 export const gateResult = z.strictObject({

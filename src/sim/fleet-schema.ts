@@ -60,6 +60,18 @@ export const timingSchema = z
      * `activating` and the node's LRM is not running.
      */
     servicesStartSeconds: z.number().nonnegative().default(10),
+    /**
+     * An upgrade of pve-cluster restarts pmxcfs in its postinst (debhelper's restart after upgrade):
+     * this long, inside the dpkg run, every PVE CLI on the node fails with `ipcc_send_rec[1] failed:
+     * Connection refused`.
+     */
+    pmxcfsRestartSeconds: z.number().nonnegative().default(2),
+    /**
+     * An upgrade of corosync restarts it; the daemon is up at once but the node rejoins the
+     * membership only after the token and consensus timeouts (corosync.conf(5): 3 s + 3.6 s by
+     * default). Meanwhile the node is offline to the others and has no quorum of its own.
+     */
+    corosyncRejoinSeconds: z.number().nonnegative().default(6),
     /** One HA CRM round: how long maintenance and HA migration requests wait to be picked up. */
     haRoundSeconds: z.number().positive().default(10),
     snapshotSeconds: z.number().nonnegative().default(2),

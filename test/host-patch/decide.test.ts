@@ -689,6 +689,88 @@ describe("Rebooting and AwaitingReturn", () => {
   ]);
 });
 
+describe("cluster services restarting after the upgrade", () => {
+  const IPCC = [
+    "ipcc_send_rec[1] failed: Connection refused",
+    "ipcc_send_rec[2] failed: Connection refused",
+    "ipcc_send_rec[3] failed: Connection refused",
+    "Unable to load access control list: Connection refused",
+  ];
+  const guests = [evacGuest(100)];
+  const here = (vmids: number[]) => vmids.map((v) => guest(v, "pve1"));
+  table([
+    {
+      name: "the node is outside the membership (corosync rejoining): no evacuation plan yet, waits NodeRejoining",
+      ctx: { status: status({ phase: "Evacuating" }) },
+      obs: obs({ cluster: cluster({ guests: [guest(100, "pve1")], online: { pve1: false } }), guests }),
+      expect: { kind: "wait", reason: "NodeRejoining" },
+      check: (t) => expect(patchOf(t).migrations).toBeUndefined(),
+    },
+    {
+      name: "a migration refused with ipcc_send_rec errors is planned again as try 2, after a pause, not failed",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: { [migrationJobId(context().hp, 100, false)]: job("exited", 255, IPCC) },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) =>
+        expect(patchOf(t).migrations?.[0]).toMatchObject({
+          state: "Planned",
+          attempt: 2,
+          retryAt: new Date(NOW + 15_000).toISOString(),
+        }),
+    },
+    {
+      name: "a migration refused with 'cluster not ready - no quorum?' is retried too",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, attempt: 2 })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: {
+          [migrationJobId(context().hp, 100, false, 2)]: job("exited", 255, [
+            "cluster not ready - no quorum?",
+          ]),
+        },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) => expect(patchOf(t).migrations?.[0]).toMatchObject({ state: "Planned", attempt: 3 }),
+    },
+    {
+      name: "the retry waits for its time, then starts as a new job",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Planned", { attempt: 2, retryAt: new Date(NOW + 1000).toISOString() })],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "wait", reason: "Evacuating" },
+    },
+    {
+      name: "past its retry time it is started again",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Planned", { attempt: 2, retryAt: new Date(NOW - 1000).toISOString() })],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "act", commands: ["pve1: qm migrate 100 pve2 --online 1"] },
+      check: (t) =>
+        expect(t.kind === "act" && t.actions[0]?.type === "run" && t.actions[0].command.job?.id).toBe(
+          migrationJobId(context().hp, 100, false, 2),
+        ),
+    },
+    {
+      name: "refused on every one of its tries: the host fails MigrationFailed",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, attempt: 5 })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: { [migrationJobId(context().hp, 100, false, 5)]: job("exited", 255, IPCC) },
+      }),
+      expect: { kind: "fail", reason: "MigrationFailed" },
+    },
+  ]);
+});
+
 describe("quorum watched while the node is out", () => {
   const lost = cluster({ quorate: false, online: { pve1: false, pve2: false } });
   const down = { ok: false as const, reason: "ConnectFailed", message: "refused" };

@@ -5,6 +5,7 @@ import { EXIT_HANGUP } from "../shell/types.js";
 import { SimStopped } from "../world.js";
 import { autoremovableKernels, debSize, pendingUpgrades, repoChanges, type PlannedChange } from "./plan.js";
 import { aptTarget, type AptTarget } from "./target.js";
+import { restartAfterUpgrade } from "./restarts.js";
 
 /**
  * apt-get as Debian 12 prints it without a terminal (no "Done" after the progress lines, the
@@ -371,6 +372,7 @@ async function install(ctx: CommandContext, t: AptTarget, changes: PlannedChange
       ctx.out(`Setting up ${c.name} (${c.to.version}) ...\n`);
       await sim.sleep(per * 0.4, ctx.signal);
       configure(ctx, t, c.name);
+      if (c.from) await restartAfterUpgrade(ctx, t, c.name);
     }
     ctx.out("Processing triggers for man-db (2.11.2-2) ...\n");
     if (changes.some((c) => c.name === "pve-manager"))

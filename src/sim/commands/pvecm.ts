@@ -3,6 +3,7 @@ import type { ClusterState, HostState } from "../model/state.js";
 import { onPve, registerCommands } from "./registry.js";
 import { ctime } from "./time-format.js";
 import type { CommandContext } from "./types.js";
+import { pmxcfsDown } from "./pmxcfs.js";
 
 const hex8 = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
 /** corosync-quorumtool's print_string_padded: right-aligned in 10 columns, then a space. */
@@ -50,6 +51,7 @@ function quorumFlags(q: Quorum, cluster: ClusterState): string {
 /** `pvecm status` / `pvecm nodes`, as corosync-quorumtool prints them under the CLI's `---` headings. */
 function pvecm(ctx: CommandContext): number {
   if (ctx.place.kind !== "host") return 127;
+  if (pmxcfsDown(ctx)) return 255;
   const local = ctx.place.host;
   const sub = ctx.argv[1];
   const cluster = ctx.sim.clusterOf(local);

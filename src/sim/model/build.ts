@@ -344,7 +344,15 @@ export function buildState(fleet: Fleet, now: number): SimState {
     hosts: {},
     guests: {},
     tasks: [],
-    history: { bootIds: {}, migrations: [], guestEvents: [], commands: [], reboots: [], ha: [] },
+    history: {
+      bootIds: {},
+      migrations: [],
+      guestEvents: [],
+      commands: [],
+      reboots: [],
+      ha: [],
+      serviceRestarts: [],
+    },
   };
   fleet.clusters.forEach((c, ci) => {
     const storages: StorageState[] = c.storages.map((s) => ({

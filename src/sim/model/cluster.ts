@@ -43,9 +43,14 @@ export function clusterQuorum(sim: Sim, cluster: ClusterState): Quorum {
   return { expectedVotes, totalVotes, quorum, quorate, members, twoNode, qdeviceVotes };
 }
 
+/**
+ * Whether `host` itself has quorum: the cluster's, and only while the host is a member (a node whose
+ * corosync is (re)starting is outside the membership and has none: pmxcfs refuses its writes).
+ */
 export function isQuorate(sim: Sim, host: HostState): boolean {
   const c = sim.clusterOf(host);
   if (!c) return true;
+  if (!c.standalone && !isOnline(host)) return false;
   return clusterQuorum(sim, c).quorate;
 }
 

@@ -378,6 +378,8 @@ export interface SimHistory {
   /** Every command line the hosts executed, for tests that prove what was (not) run. */
   commands: { host: string; at: number; command: string; via: "ssh" | "unit" | "pct-exec" }[];
   reboots: { host: string; at: number; kernel: string }[];
+  /** Services restarted by a package upgrade's maintainer scripts. */
+  serviceRestarts: { host: string; unit: string; at: number }[];
   /** HA: maintenance requests, the CRM's node states, LRM mode/state changes, service moves. */
   ha: HaEvent[];
 }
