@@ -772,7 +772,7 @@ describe("cluster services restarting after the upgrade", () => {
 });
 
 describe("quorum watched while the node is out", () => {
-  const lost = cluster({ quorate: false, online: { pve1: false, pve2: false } });
+  const lost = cluster({ quorate: false, online: { pve1: false, pve2: false }, local: "pve3" });
   const down = { ok: false as const, reason: "ConnectFailed", message: "refused" };
   const awaiting = status({
     phase: "AwaitingReturn",
@@ -812,6 +812,15 @@ describe("quorum watched while the node is out", () => {
       ctx: { status: status({ phase: "Restoring", rebootDecision: { required: true, reasons: ["k"] } }) },
       obs: obs({ node: { ok: true, value: node() }, cluster: lost }),
       expect: { kind: "fail", reason: "QuorumLost" },
+    },
+    {
+      name: "read on a node that is itself outside the membership (rejoining): not taken as quorum lost",
+      ctx: { status: awaiting },
+      obs: obs({
+        node: down,
+        cluster: cluster({ quorate: false, online: { pve1: false, pve2: false }, local: "pve2" }),
+      }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
     },
     {
       name: "the cluster cannot be read from any node: the phase decides (still waiting for the return)",

@@ -157,6 +157,8 @@ export interface ClusterShape {
   guests?: GuestResource[];
   quorate?: boolean;
   online?: Record<string, boolean>;
+  /** The node the cluster was read on (default pve1). */
+  local?: string;
   /** Node → HA manager node status ("online", "maintenance"). */
   haNodes?: Record<string, string>;
   /** Node → LRM mode. */
@@ -169,7 +171,7 @@ export function cluster(s: ClusterShape = {}): ClusterObservation {
     name: n,
     nodeid: i + 1,
     ip: undefined,
-    local: i === 0,
+    local: n === (s.local ?? HOSTS[0]),
     online: s.online?.[n] ?? true,
     level: undefined,
   }));

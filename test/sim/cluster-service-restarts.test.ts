@@ -77,6 +77,15 @@ describe("cluster services restarted by an upgrade", () => {
       code: 255,
       stderr: "cluster not ready - no quorum?\n",
     });
+    // On pve1 itself: a partition of one, not quorate.
+    const own = JSON.parse(
+      (await run(sim, "pve1", "pvesh get /cluster/status --output-format json")).stdout,
+    ) as { type: string; name?: string; online?: number; quorate?: number; local?: number }[];
+    expect(own.find((r) => r.type === "cluster")).toMatchObject({ quorate: 0 });
+    expect(own.find((r) => r.name === "pve1")).toMatchObject({ local: 1, online: 0 });
+    const pvecm = (await run(sim, "pve1", "pvecm status")).stdout;
+    expect(pvecm).toMatch(/^Nodes: +1$/m);
+    expect(pvecm).toMatch(/^Quorate: +No$/m);
     await eventually(
       () => sim!.snapshot().hosts.pve1!.services.corosync?.active === "active",
       "corosync to rejoin",

@@ -51,6 +51,9 @@ export function quorumLost(ctx: PatchContext, obs: Observation): Transition | un
   if (!watching(ctx)) return undefined;
   const q = obs.cluster?.quorum;
   if (!q?.ok || q.value.kind !== "cluster" || q.value.quorate) return undefined;
+  // Read on a node that is itself outside the membership (its corosync rejoining after an upgrade),
+  // "not quorate" speaks of that node alone, not of the cluster.
+  if (q.value.nodes.some((n) => n.local && !n.online)) return undefined;
   const phase = ctx.status.phase ?? "Pending";
   const message = `cluster ${q.value.name} lost quorum while ${ctx.host} ${DOING[phase] ?? "was out"} (${votesText(q.value)}); no new step (migration, reboot) starts on any node until a person restores quorum and re-triggers the plan`;
   return fail("QuorumLost", message, { notes: [{ step: phase, outcome: "failed", message }] });

@@ -1,4 +1,4 @@
-import { clusterQuorum, type Quorum } from "../model/cluster.js";
+import { clusterQuorum, isOnline, type Quorum } from "../model/cluster.js";
 import type { ClusterState, HostState } from "../model/state.js";
 import { onPve, registerCommands } from "./registry.js";
 import { ctime } from "./time-format.js";
@@ -48,6 +48,21 @@ function quorumFlags(q: Quorum, cluster: ClusterState): string {
   return flags.map((f) => `${f} `).join("");
 }
 
+/**
+ * A node whose corosync runs but has not rejoined yet (restarted by an upgrade) is a partition of
+ * its own: only itself a member, its own votes, not quorate.
+ */
+function localView(q: Quorum, local: HostState): Quorum {
+  if (isOnline(local) || local.power !== "up") return q;
+  return {
+    ...q,
+    members: [local],
+    totalVotes: local.votes,
+    quorate: false,
+    qdeviceVotes: q.qdeviceVotes === undefined ? undefined : 0,
+  };
+}
+
 /** `pvecm status` / `pvecm nodes`, as corosync-quorumtool prints them under the CLI's `---` headings. */
 function pvecm(ctx: CommandContext): number {
   if (ctx.place.kind !== "host") return 127;
@@ -65,7 +80,7 @@ function pvecm(ctx: CommandContext): number {
     );
     return 2;
   }
-  const q = clusterQuorum(ctx.sim, cluster);
+  const q = localView(clusterQuorum(ctx.sim, cluster), local);
   const localId = cluster.nodes.indexOf(local.name) + 1;
   const members = cluster.nodes
     .map((n, i) => ({ host: ctx.sim.state.hosts[n]!, id: i + 1 }))
