@@ -55,8 +55,8 @@ export function migrationJobId(
   );
 }
 
-export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string {
-  return jobId(hp, `stop-${vmid}`);
+export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number, attempt?: number): string {
+  return jobId(hp, `stop-${vmid}${attempt !== undefined && attempt > 1 ? `-a${attempt}` : ""}`);
 }
 
 /**
@@ -128,7 +128,7 @@ export function migrationCommand(
 export function shutdownCommand(
   hp: Pick<HostPatch, "spec">,
   spec: HostPatchPlanSpec,
-  g: { vmid: number; type: GuestType },
+  g: { vmid: number; type: GuestType; attempt?: number },
 ): RemoteCommand {
   const timeoutSec = Math.ceil(parseDuration(spec.evacuation.shutdownTimeout) / 1000);
   return {
@@ -136,7 +136,7 @@ export function shutdownCommand(
     argv: guestPowerArgv(g.type, "shutdown", g.vmid, { timeoutSec, forceStop: true }),
     // The job's own bound: the shutdown timeout, the forced stop after it, and a margin.
     timeoutMs: (timeoutSec + 120) * 1000,
-    job: { id: shutdownJobId(hp, g.vmid) },
+    job: { id: shutdownJobId(hp, g.vmid, g.attempt) },
   };
 }
 

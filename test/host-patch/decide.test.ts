@@ -589,6 +589,40 @@ describe("Evacuating: driving the plan", () => {
       }),
       expect: { kind: "fail", reason: "ShutdownFailed" },
     },
+    {
+      name: "a shutdown refused while pmxcfs restarted is asked again later as try 2, not failed",
+      ctx: { status: evacuating({ shutdowns: [down(100, "ShuttingDown")] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: {
+          [shutdownJobId(context().hp, 100)]: job("exited", 255, [
+            "ipcc_send_rec[1] failed: Connection refused",
+            "Unable to load access control list: Connection refused",
+          ]),
+        },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) =>
+        expect(patchOf(t).shutdowns?.[0]).toMatchObject({
+          state: "Planned",
+          attempt: 2,
+          retryAt: new Date(NOW + 15_000).toISOString(),
+        }),
+    },
+    {
+      name: "past its retry time the shutdown is asked again as a new job",
+      ctx: {
+        status: evacuating({
+          shutdowns: [{ ...down(100, "Planned"), attempt: 2, retryAt: new Date(NOW - 1).toISOString() }],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "act" },
+      check: (t) =>
+        expect(t.kind === "act" && t.actions[0]?.type === "run" && t.actions[0].command.job?.id).toBe(
+          shutdownJobId(context().hp, 100, 2),
+        ),
+    },
   ]);
 });
 

@@ -6,15 +6,11 @@
  * Proxmox resumes a VM on the target before its task ends and holds `lock: migrate` until the end
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
-import {
-  findMigrationTask,
-  isClusterServiceRestarting,
-  type ClusterObservation,
-  type PveTask,
-} from "../../../src/pve/index.js";
+import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
 import { migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
+import { due, nextAttempt, retryDelayMs, retryMessage } from "../retry.js";
 import { iso } from "./gating.js";
 
 export interface MigrationStep {
@@ -123,26 +119,25 @@ function follow(
     (job.state === "failed" || job.state === "timed-out" || (job.state === "exited" && job.exitCode !== 0))
   ) {
     out.changed = true;
-    const log = job.log.join("\n");
-    if (isClusterServiceRestarting(log) && (m.attempt ?? 1) < MIGRATION_ATTEMPTS)
-      return retryLater(ctx, m, back, out);
+    const attempt = nextAttempt(job.log, m.attempt);
+    if (attempt !== undefined) return retryLater(ctx, m, back, attempt, out);
     return { ...m, state: "Failed", message: job.log.slice(-3).join(" | ") };
   }
   return m;
 }
 
-/** Tries of one migration refused by a restarting cluster service (pmxcfs, corosync) before it fails. */
-export const MIGRATION_ATTEMPTS = 5;
-/** Wait before try n+1: n × this (a corosync rejoin takes seconds, a pmxcfs restart less). */
-const RETRY_STEP_MS = 15_000;
-
 /**
  * The migration was refused before any task started, because a cluster service was restarting (the
  * upgrade of pve-cluster or corosync restarts them): planned again, as a new job, after a pause.
  */
-function retryLater(ctx: PatchContext, m: Migration, back: boolean, out: MigrationStep): Migration {
-  const attempt = (m.attempt ?? 1) + 1;
-  const message = `refused while a cluster service restarted; try ${attempt} of ${MIGRATION_ATTEMPTS} in ${((attempt - 1) * RETRY_STEP_MS) / 1000} s`;
+function retryLater(
+  ctx: PatchContext,
+  m: Migration,
+  back: boolean,
+  attempt: number,
+  out: MigrationStep,
+): Migration {
+  const message = retryMessage(attempt);
   out.notes.push({
     step: step(back),
     outcome: "skipped",
@@ -154,7 +149,7 @@ function retryLater(ctx: PatchContext, m: Migration, back: boolean, out: Migrati
     ...rest,
     state: "Planned",
     attempt,
-    retryAt: iso(ctx.now + (attempt - 1) * RETRY_STEP_MS),
+    retryAt: iso(ctx.now + retryDelayMs(attempt)),
     message,
   };
 }
@@ -186,7 +181,7 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
   let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running);
   out.list = out.list.map((m) => {
     if (m.state !== "Planned" || free === 0) return m;
-    if (m.retryAt !== undefined && Date.parse(m.retryAt) > ctx.now) return m;
+    if (!due(m.retryAt, ctx.now)) return m;
     free -= 1;
     out.changed = true;
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
