@@ -61,6 +61,8 @@ export interface HostState {
   /** Its phase in this cycle; undefined: not started (no child of this cycle, or no status for it yet). */
   phase: HostPatchPhase | undefined;
   message?: string;
+  /** Why it failed (its lastError reason), when it did. */
+  reason?: string;
 }
 
 /** Where every host of the cycle stands. */
@@ -80,7 +82,12 @@ export function tally(cycle: string, hosts: readonly string[], children: readonl
   const states: HostState[] = hosts.map((host) => {
     const child = children.find((c) => c.host === host && c.cycle === cycle);
     const phase = child ? phaseIn(child, cycle) : undefined;
-    return { host, phase, ...(phase !== undefined && child?.message ? { message: child.message } : {}) };
+    return {
+      host,
+      phase,
+      ...(phase !== undefined && child?.message ? { message: child.message } : {}),
+      ...(phase === "Failed" && child?.reason ? { reason: child.reason } : {}),
+    };
   });
   const having = (p: HostPatchPhase): HostState[] => states.filter((h) => h.phase === p);
   return {
@@ -100,6 +107,14 @@ export function countsOf(t: Tally): Pick<PlanStatus, "succeeded" | "skipped" | "
 
 export function summaryOf(c: Pick<PlanStatus, "succeeded" | "skipped" | "failed">): string {
   return `${c.succeeded ?? 0} patched, ${c.skipped ?? 0} up to date, ${c.failed ?? 0} failed`;
+}
+
+/**
+ * The plan's reason for a failed cycle: QuorumLost when any host failed on it (the cluster itself is
+ * in trouble, not one node), TargetFailed otherwise.
+ */
+export function failedReason(failed: readonly HostState[]): string {
+  return failed.some((h) => h.reason === "QuorumLost") ? "QuorumLost" : "TargetFailed";
 }
 
 export function failedMessage(failed: readonly HostState[]): string {

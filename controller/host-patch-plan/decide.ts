@@ -19,6 +19,7 @@ import {
   childPlanMessage,
   countsOf,
   failedMessage,
+  failedReason,
   hostsOfCycle,
   inCycle,
   isEmptyPlan,
@@ -112,7 +113,11 @@ export function decideCycle(plan: HostPatchPlan, obs: Observation, timing: Decid
   const alreadyStalled = s.conditions?.some((c) => c.type === "Stalled" && c.status === "True") ?? false;
   if (t.failed.length > 0) {
     if (t.active.length === 0) return finish(s, obs, timing, t, !alreadyStalled, status);
-    const verdict: Verdict = { outcome: "Failing", reason: "TargetFailed", message: failedMessage(t.failed) };
+    const verdict: Verdict = {
+      outcome: "Failing",
+      reason: failedReason(t.failed),
+      message: failedMessage(t.failed),
+    };
     if (alreadyStalled) return wait(verdict, timing.waitMs, status);
     const action = { kind: "notifyStalled", hosts: t.failed.map((h) => h.host) } as const;
     return { kind: "act", action, verdict, requeueAfter: timing.waitMs, status };
@@ -142,7 +147,7 @@ function finish(
   const verdict: Verdict =
     result === "Succeeded"
       ? { outcome: "Converged", reason: "CycleSucceeded", message: `cycle ${s.cycle}: ${summaryOf(status)}` }
-      : { outcome: "Stalled", reason: "TargetFailed", message: failedMessage(t.failed) };
+      : { outcome: "Stalled", reason: failedReason(t.failed), message: failedMessage(t.failed) };
   const failed = t.failed.map((h) => h.host);
   return {
     kind: "act",
@@ -167,7 +172,7 @@ export function decideStalled(plan: HostPatchPlan, obs: Observation, timing: Dec
     t.failed.length > 0
       ? failedMessage(t.failed)
       : `cycle ${cycle} stalled; nothing happens until a person acts`;
-  return wait({ outcome: "Stalled", reason: "TargetFailed", message }, timing.idleMs);
+  return wait({ outcome: "Stalled", reason: failedReason(t.failed), message }, timing.idleMs);
 }
 
 /** The last cycle succeeded: converged until the cluster's observeInterval has passed. */

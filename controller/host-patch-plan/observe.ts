@@ -35,6 +35,7 @@ export function childView(c: HostPatch): ChildView {
     phase: c.status?.phase,
     current: c.status !== undefined && (c.status.observedGeneration ?? generation) >= generation,
     ...(c.status?.message !== undefined ? { message: c.status.message } : {}),
+    ...(c.status?.lastError?.reason !== undefined ? { reason: c.status.lastError.reason } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ export interface ChildView {
   /** Whether the status was written for the current spec (observedGeneration has caught up). */
   current: boolean;
   message?: string;
+  /** Its lastError reason (why it failed or was blocked). */
+  reason?: string;
 }
 
 /** Whether the plan's mutex is its own: asked only between cycles once every earlier gate is open. */

@@ -47,12 +47,21 @@ export function jobId(hp: Pick<HostPatch, "spec">, step: string): string {
     .slice(0, 64);
 }
 
-export function migrationJobId(hp: Pick<HostPatch, "spec">, vmid: number, back: boolean): string {
-  return jobId(hp, `${back ? "back" : "mig"}-${vmid}`);
+/** A retried migration (attempt 2, 3, …) gets its own job: a job id never runs twice. */
+export function migrationJobId(
+  hp: Pick<HostPatch, "spec">,
+  vmid: number,
+  back: boolean,
+  attempt?: number,
+): string {
+  return jobId(
+    hp,
+    `${back ? "back" : "mig"}-${vmid}${attempt !== undefined && attempt > 1 ? `-a${attempt}` : ""}`,
+  );
 }
 
-export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string {
-  return jobId(hp, `stop-${vmid}`);
+export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number, attempt?: number): string {
+  return jobId(hp, `stop-${vmid}${attempt !== undefined && attempt > 1 ? `-a${attempt}` : ""}`);
 }
 
 /** What the upgrade job does before apt-get: both recorded in status before the job starts. */
@@ -113,6 +122,7 @@ export interface MigrationLike {
   to: string;
   mode: "online" | "restart" | "ha" | "offline";
   withLocalDisks?: boolean;
+  attempt?: number;
 }
 
 /** The one migrate command: HA guests through ha-manager, VMs live, containers restart-migrated. */
@@ -138,7 +148,7 @@ export function migrationCommand(
     on: m.from,
     argv,
     timeoutMs: parseDuration(ev.timeout),
-    job: { id: migrationJobId(hp, m.vmid, back) },
+    job: { id: migrationJobId(hp, m.vmid, back, m.attempt) },
   };
 }
 
@@ -146,7 +156,7 @@ export function migrationCommand(
 export function shutdownCommand(
   hp: Pick<HostPatch, "spec">,
   spec: HostPatchPlanSpec,
-  g: { vmid: number; type: GuestType },
+  g: { vmid: number; type: GuestType; attempt?: number },
 ): RemoteCommand {
   const timeoutSec = Math.ceil(parseDuration(spec.evacuation.shutdownTimeout) / 1000);
   return {
@@ -154,7 +164,7 @@ export function shutdownCommand(
     argv: guestPowerArgv(g.type, "shutdown", g.vmid, { timeoutSec, forceStop: true }),
     // The job's own bound: the shutdown timeout, the forced stop after it, and a margin.
     timeoutMs: (timeoutSec + 120) * 1000,
-    job: { id: shutdownJobId(hp, g.vmid) },
+    job: { id: shutdownJobId(hp, g.vmid, g.attempt) },
   };
 }
 

@@ -26,6 +26,7 @@ import {
   decideRebooting,
   rebootingNeeds,
 } from "./phases/reboot.js";
+import { OUT_PHASES, quorumLost, quorumWatchNeeds } from "./phases/quorum-watch.js";
 import { decideUpgrading, upgradingNeeds } from "./phases/upgrading.js";
 import type { Transition } from "./transition.js";
 
@@ -38,7 +39,7 @@ export interface Phase {
 const nothing = (): Needs => ({});
 const idle = (): Transition => ({ kind: "idle" });
 
-export const PHASES: Record<HostPatchPhase, Phase> = {
+const TABLE: Record<HostPatchPhase, Phase> = {
   Pending: { needs: nothing, decide: decidePending },
   Preflight: { needs: preflightNeeds, decide: decidePreflight },
   Blocked: { needs: nothing, decide: decideBlocked },
@@ -52,3 +53,19 @@ export const PHASES: Record<HostPatchPhase, Phase> = {
   Succeeded: { needs: nothing, decide: idle },
   Failed: { needs: nothing, decide: idle },
 };
+
+/** A phase in which the node is out: the cluster's quorum is read and checked on every reconcile. */
+function watched(phase: Phase): Phase {
+  return {
+    needs: (ctx, first) =>
+      first ? phase.needs(ctx, first) : { ...quorumWatchNeeds(ctx), ...phase.needs(ctx) },
+    decide: (ctx, obs) => quorumLost(ctx, obs) ?? phase.decide(ctx, obs),
+  };
+}
+
+export const PHASES: Record<HostPatchPhase, Phase> = Object.fromEntries(
+  Object.entries(TABLE).map(([name, phase]) => [
+    name,
+    OUT_PHASES.includes(name as HostPatchPhase) ? watched(phase) : phase,
+  ]),
+) as Record<HostPatchPhase, Phase>;

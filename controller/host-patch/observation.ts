@@ -25,6 +25,8 @@ export interface Needs {
   node?: { pendingUpdates: boolean; mayBeDown?: boolean };
   /** The cluster as seen from a node other than this one where possible. */
   cluster?: boolean;
+  /** The cluster too, for the quorum watch: when no node answers, nothing is read and nothing thrown. */
+  watchQuorum?: boolean;
   /** This host's guests with their configs (to plan an evacuation). */
   guests?: boolean;
   /** Job states, by id, on the named host. */

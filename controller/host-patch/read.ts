@@ -58,6 +58,17 @@ export async function read(
           obs.guests = await guestsOn(access, via, cluster.resources.value, host);
       }),
     );
+  else if (needs.watchQuorum && !obs.cluster)
+    pending.push(
+      observeClusterVia(access, host).then(
+        ({ obs: cluster }) => {
+          obs.cluster = cluster;
+        },
+        (err: unknown) => {
+          if (!retryable(err)) throw err;
+        },
+      ),
+    );
   for (const j of needs.jobs ?? [])
     if (!obs.jobs[j.id])
       pending.push(

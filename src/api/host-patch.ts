@@ -47,6 +47,13 @@ export const migrationRecord = z.strictObject({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   message: z.string().optional(),
+  attempt: z
+    .number()
+    .int()
+    .min(2)
+    .optional()
+    .describe("Which try this is, after a cluster service that was restarting refused an earlier one"),
+  retryAt: z.string().optional().describe("Not started again before this time"),
 });
 
 export const gateResult = z.strictObject({
@@ -76,6 +83,13 @@ export const shutdownRecord = z.strictObject({
   stoppedAt: z.string().optional(),
   startedAgainAt: z.string().optional(),
   message: z.string().optional(),
+  attempt: z
+    .number()
+    .int()
+    .min(2)
+    .optional()
+    .describe("Which try of the shutdown this is, after a cluster service that was restarting refused one"),
+  retryAt: z.string().optional().describe("Not asked again before this time"),
 });
 
 /** HA node maintenance that this patch asked for: recorded before the command, cleared by the world. */

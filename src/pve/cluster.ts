@@ -89,11 +89,30 @@ export function parseClusterStatus(text: string, ctx?: ParseContext): ClusterSta
   return { cluster, nodes };
 }
 
+/** A member's QDevice column: `A`/`NA` alive, `V`/`NV` casts its vote, `MW`/`NMW` master wins. */
+export interface QdeviceFlags {
+  readonly registered: boolean;
+  readonly alive: boolean;
+  readonly castsVote: boolean;
+  readonly masterWins: boolean;
+}
+
 export interface PvecmMember {
   readonly nodeid: number;
   readonly votes: number;
   readonly name: string;
   readonly local: boolean;
+  /** Present when the cluster has a QDevice (the `Qdevice` column). */
+  readonly qdevice?: QdeviceFlags;
+}
+
+/** The `0x00000000 … Qdevice` line: the quorum device as this node sees it. */
+export interface QdeviceVote {
+  readonly name: string;
+  /** Votes it adds now: 0 when it casts no vote for this node. */
+  readonly votes: number;
+  /** Votes it is configured to give (`(votes N)` when it casts none). */
+  readonly configuredVotes: number;
 }
 
 export interface PvecmStatus {
@@ -108,10 +127,56 @@ export interface PvecmStatus {
   /** Votes needed for quorum. */
   readonly quorum: number;
   readonly flags: readonly string[];
+  /** `2Node`: votequorum's two_node, quorum is 1 while at most two nodes are members. */
+  readonly twoNode: boolean;
+  /** `WaitForAll`: a node that starts is quorate only once it has seen every node at once. */
+  readonly waitForAll: boolean;
   readonly members: readonly PvecmMember[];
+  /** Undefined when no QDevice is registered. */
+  readonly qdevice: QdeviceVote | undefined;
 }
 
 const PVECM_CMD = PVECM_STATUS_ARGV.join(" ");
+
+/** corosync's QDEVICE nodeid (VOTEQUORUM_QDEVICE_NODEID). */
+const QDEVICE_NODEID = 0;
+
+/**
+ * A Membership information line as corosync-quorumtool prints it (tools/corosync-quorumtool.c,
+ * display_nodes_data): nodeid, votes, the Qdevice column when a QDevice is registered (`A,V,NMW`,
+ * `NA,NV,NMW`, `NR`), the name (an IP with `-i`), an optional `[extra info]`, ` (local)`.
+ */
+const MEMBER_LINE =
+  /^\s*(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s+(?:(N?A,N?V,N?MW|NR)\s+)?(\S+)(?:\s+\[[^\]]*\])?(\s+\(local\))?\s*$/;
+/** The QDevice line: `0x00000000 <votes>            <name>[ (votes N)]`. */
+const QDEVICE_LINE = /^\s*(?:0x0+|0)\s+(\d+)\s+(\S+)(?:\s+\(votes (\d+)\))?\s*$/;
+
+function qdeviceFlags(column: string | undefined): QdeviceFlags | undefined {
+  if (column === undefined) return undefined;
+  if (column === "NR") return { registered: false, alive: false, castsVote: false, masterWins: false };
+  const [a, v, mw] = column.split(",");
+  return { registered: true, alive: a === "A", castsVote: v === "V", masterWins: mw === "MW" };
+}
+
+function membershipLine(line: string, members: PvecmMember[]): QdeviceVote | undefined {
+  const q = QDEVICE_LINE.exec(line);
+  if (q) {
+    const votes = Number(q[1]);
+    return { name: q[2] ?? "", votes, configuredVotes: q[3] !== undefined ? Number(q[3]) : votes };
+  }
+  const m = MEMBER_LINE.exec(line);
+  if (m && Number(m[1]) !== QDEVICE_NODEID) {
+    const qdevice = qdeviceFlags(m[3]);
+    members.push({
+      nodeid: Number(m[1]),
+      votes: Number(m[2]),
+      name: m[4] ?? "",
+      local: m[5] !== undefined,
+      ...(qdevice ? { qdevice } : {}),
+    });
+  }
+  return undefined;
+}
 
 /**
  * Parses `pvecm status`. Headings are underlined with `-` by the real CLI and with `~` in the docs;
@@ -121,6 +186,7 @@ export function parsePvecmStatus(text: string, ctx?: ParseContext): PvecmStatus 
   const lines = text.split(/\r?\n/);
   const fields = new Map<string, string>();
   const members: PvecmMember[] = [];
+  let qdevice: QdeviceVote | undefined;
   let section = "";
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k] ?? "";
@@ -131,15 +197,7 @@ export function parsePvecmStatus(text: string, ctx?: ParseContext): PvecmStatus 
       continue;
     }
     if (section.startsWith("membership")) {
-      const m = /^\s*(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s+(\S+)(?:\s+(\(local\)))?\s*$/.exec(line);
-      if (m) {
-        members.push({
-          nodeid: Number(m[1]),
-          votes: Number(m[2]),
-          name: m[3] ?? "",
-          local: m[4] !== undefined,
-        });
-      }
+      qdevice = membershipLine(line, members) ?? qdevice;
       continue;
     }
     const kv = /^([A-Za-z][A-Za-z ]*?):\s*(.*?)\s*$/.exec(line);
@@ -161,6 +219,8 @@ export function parsePvecmStatus(text: string, ctx?: ParseContext): PvecmStatus 
   const flags = (fields.get("Flags") ?? "").split(/\s+/).filter((f) => f.length > 0);
   const quorateField = fields.get("Quorate");
   const quorate = quorateField !== undefined ? /^yes$/i.test(quorateField) : flags.includes("Quorate");
+  if (flags.includes("Qdevice") && qdevice === undefined)
+    unparseable(ctx, PVECM_CMD, text, "Flags name a Qdevice but the membership list has no Qdevice line");
   return {
     clusterName: fields.get("Cluster name"),
     configVersion: int("Config Version"),
@@ -172,7 +232,10 @@ export function parsePvecmStatus(text: string, ctx?: ParseContext): PvecmStatus 
     totalVotes,
     quorum,
     flags,
+    twoNode: flags.includes("2Node"),
+    waitForAll: flags.includes("WaitForAll"),
     members,
+    qdevice,
   };
 }
 
@@ -207,7 +270,7 @@ export function quorumView(status: ClusterStatus, pvecm: PvecmStatus | undefined
   };
 }
 
-/** The votes a node holds, looked up by its nodeid in pvecm's membership list (1 when unknown). */
+/** The votes a node holds, looked up by its nodeid in pvecm's membership list. */
 export function votesOf(view: QuorumView, node: string): number | undefined {
   if (view.kind === "standalone" || view.votes === undefined) return undefined;
   const id = view.nodes.find((n) => n.name === node)?.nodeid;
@@ -220,26 +283,49 @@ export interface QuorumMargin {
   readonly keepsQuorum: boolean;
   readonly totalVotes: number;
   readonly votesLost: number;
+  /** Votes needed once the node is down. */
   readonly quorum: number;
+  /** Votes the QDevice adds to the total now (0 without one, or when it casts none). */
+  readonly qdeviceVotes: number;
+  /** Whether two_node keeps the threshold at 1. */
+  readonly twoNode: boolean;
 }
 
 /**
- * Whether taking `node` down keeps quorum: total votes minus the node's votes must still reach the
- * quorum threshold (corosync does not lower the threshold when a node leaves). Undefined when the
- * votes are unknown; a standalone node has no quorum to lose.
+ * The threshold corosync applies once one member has left (exec/votequorum.c, calculate_quorum):
+ * it never decreases on its own, is at least half the highest expected votes plus one, and is 1
+ * under two_node while at most two nodes are members.
+ */
+function thresholdAfter(votes: PvecmStatus, membersAfter: number): number {
+  if (votes.twoNode && membersAfter <= 2) return 1;
+  const expected = Math.max(votes.expectedVotes, votes.highestExpected ?? 0);
+  return Math.max(votes.quorum, Math.floor((expected + 2) / 2));
+}
+
+/**
+ * Whether taking `node` down keeps quorum: the total votes (the QDevice's included while it casts
+ * them) minus the node's own votes must still reach the threshold. Undefined when the votes are
+ * unknown (pvecm failed, or its membership does not list the node): gates fail closed on that. A
+ * standalone node has no quorum to lose.
  */
 export function quorumWithout(view: QuorumView, node: string): QuorumMargin | undefined {
-  if (view.kind === "standalone") return { keepsQuorum: true, totalVotes: 1, votesLost: 1, quorum: 1 };
-  if (view.votes === undefined) return undefined;
+  if (view.kind === "standalone")
+    return { keepsQuorum: true, totalVotes: 1, votesLost: 1, quorum: 1, qdeviceVotes: 0, twoNode: false };
+  const votes = view.votes;
+  if (votes === undefined) return undefined;
   const entry = view.nodes.find((n) => n.name === node);
   if (entry === undefined) return undefined;
   // An offline node's votes are already missing from the total.
-  const votesLost = entry.online ? (votesOf(view, node) ?? 1) : 0;
-  const totalVotes = view.votes.totalVotes;
+  const own = entry.online ? votesOf(view, node) : 0;
+  if (own === undefined) return undefined;
+  const membersAfter = votes.members.length - (entry.online ? 1 : 0);
+  const quorum = thresholdAfter(votes, membersAfter);
   return {
-    keepsQuorum: totalVotes - votesLost >= view.votes.quorum,
-    totalVotes,
-    votesLost,
-    quorum: view.votes.quorum,
+    keepsQuorum: votes.totalVotes - own >= quorum,
+    totalVotes: votes.totalVotes,
+    votesLost: own,
+    quorum,
+    qdeviceVotes: votes.qdevice?.votes ?? 0,
+    twoNode: votes.twoNode && membersAfter <= 2,
   };
 }

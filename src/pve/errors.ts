@@ -151,6 +151,24 @@ export function packageManagerBusy(output: string): string | undefined {
   return dpkg ? `package manager busy (pid ${dpkg[1]})` : "package manager busy";
 }
 
+/**
+ * What PVE's CLIs print while a cluster service restarts (src/pve/REFERENCE-cluster-services.md):
+ * pmxcfs down (PVE::Cluster `ipcc_send_rec[<msgid>] failed: <errno>`, then PVE::RPCEnvironment's
+ * `Unable to load access control list: <errno>`), a node without quorum refusing writes
+ * (PVE::Cluster::check_cfs_quorum `cluster not ready - no quorum?`), and the API proxy's 595.
+ */
+const CLUSTER_SERVICE_RESTARTING = [
+  /ipcc_send_rec\[\d+\] failed: (?:Connection refused|Transport endpoint is not connected|Unknown error -1)/,
+  /Unable to load access control list: (?:Connection refused|Transport endpoint is not connected)/,
+  /cluster not ready - no quorum\?/,
+  /\b595 (?:Errors during connection establishment|Connection refused|Connection timed out)/,
+];
+
+/** Whether output shows a transient cluster-service failure (a restart in progress), not a refusal. */
+export function isClusterServiceRestarting(output: string): boolean {
+  return CLUSTER_SERVICE_RESTARTING.some((re) => re.test(output));
+}
+
 // PVE::AbstractConfig::check_lock: "VM 100 is locked (backup)" / "CT 101 is locked (snapshot)".
 const GUEST_LOCKED = /\b(?:VM|CT) \d+ is locked \(([^)]*)\)/;
 
@@ -213,6 +231,17 @@ export function commandError(
       PveReason.LockHeld,
       `\`${command}\`${onHost(host)} could not take a lock that another process holds (exit ${run.exitCode}: ${JSON.stringify(outTail)}); ` +
         `it will be tried again once the other job finishes.`,
+      command,
+      run.exitCode,
+      outTail,
+      host,
+    );
+  }
+  if (isClusterServiceRestarting(run.output)) {
+    return new CommandFailedError(
+      PveReason.ClusterNotReady,
+      `\`${command}\`${onHost(host)} failed while a cluster service was restarting (exit ${run.exitCode}: ${JSON.stringify(outTail)}); ` +
+        `it will be tried again once pve-cluster and corosync answer (an upgrade of them restarts them).`,
       command,
       run.exitCode,
       outTail,

@@ -27,6 +27,12 @@ export const PveReason = {
    * the pending list would be stale: a node could look up to date when it is not.
    */
   RepositoryUnreachable: "RepositoryUnreachable",
+  /**
+   * Retryable: the cluster is not ready for the command: a service it needs was restarting (pmxcfs after a pve-cluster
+   * upgrade: `ipcc_send_rec[1] failed: Connection refused`; the node outside corosync's membership
+   * after a corosync restart: `cluster not ready - no quorum?`; a proxied API call: `595`).
+   */
+  ClusterNotReady: "ClusterNotReady",
   /** Terminal: an argument (node, vmid, storage, snapshot name, unit) is not a valid value. */
   InvalidArgument: "InvalidArgument",
 } as const;

@@ -64,6 +64,18 @@ export const timingSchema = z
      * `activating` and the node's LRM is not running.
      */
     servicesStartSeconds: z.number().nonnegative().default(10),
+    /**
+     * An upgrade of pve-cluster restarts pmxcfs in its postinst (debhelper's restart after upgrade):
+     * this long, inside the dpkg run, every PVE CLI on the node fails with `ipcc_send_rec[1] failed:
+     * Connection refused`.
+     */
+    pmxcfsRestartSeconds: z.number().nonnegative().default(2),
+    /**
+     * An upgrade of corosync restarts it; the daemon is up at once but the node rejoins the
+     * membership only after the token and consensus timeouts (corosync.conf(5): 3 s + 3.6 s by
+     * default). Meanwhile the node is offline to the others and has no quorum of its own.
+     */
+    corosyncRejoinSeconds: z.number().nonnegative().default(6),
     /** One HA CRM round: how long maintenance and HA migration requests wait to be picked up. */
     haRoundSeconds: z.number().positive().default(10),
     snapshotSeconds: z.number().nonnegative().default(2),
@@ -375,6 +387,23 @@ export const clusterSchema = z.strictObject({
   guests: z.array(guestSchema).default([]),
   /** Ceph runs on the cluster's nodes (`/etc/pve/ceph.conf`, `ceph` CLI). */
   ceph: cephSchema.optional(),
+
+  /**
+   * corosync.conf `quorum { two_node: 1 }`: quorum is 1 while at most two nodes are members, and
+   * `wait_for_all` follows it (votequorum(5)). Corosync refuses it together with a QDevice.
+   */
+  twoNode: z.boolean().default(false),
+  /**
+   * A QDevice (corosync-qdevice on each node, corosync-qnetd elsewhere). `votes` defaults as
+   * `pvecm qdevice setup` sets it: 1 for an even node count, N-1 for an odd one (pve-docs pvecm.adoc).
+   * `alive: false` is a qnetd host that cannot be reached: the QDevice casts no vote.
+   */
+  qdevice: z
+    .strictObject({
+      votes: z.number().int().positive().optional(),
+      alive: z.boolean().default(true),
+    })
+    .optional(),
 });
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 
@@ -393,6 +422,12 @@ export const fleetSchema = z
           code: "custom",
           path: ["clusters", ci, "standalone"],
           message: "a standalone cluster has exactly one node",
+        });
+      if (c.twoNode && c.qdevice)
+        ctx.addIssue({
+          code: "custom",
+          path: ["clusters", ci, "twoNode"],
+          message: "configuration error: two_node and quorum device cannot be configured at the same time!",
         });
       const storages = new Set(c.storages.map((s) => s.name));
       c.nodes.forEach((n, ni) => {

@@ -589,6 +589,40 @@ describe("Evacuating: driving the plan", () => {
       }),
       expect: { kind: "fail", reason: "ShutdownFailed" },
     },
+    {
+      name: "a shutdown refused while pmxcfs restarted is asked again later as try 2, not failed",
+      ctx: { status: evacuating({ shutdowns: [down(100, "ShuttingDown")] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: {
+          [shutdownJobId(context().hp, 100)]: job("exited", 255, [
+            "ipcc_send_rec[1] failed: Connection refused",
+            "Unable to load access control list: Connection refused",
+          ]),
+        },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) =>
+        expect(patchOf(t).shutdowns?.[0]).toMatchObject({
+          state: "Planned",
+          attempt: 2,
+          retryAt: new Date(NOW + 15_000).toISOString(),
+        }),
+    },
+    {
+      name: "past its retry time the shutdown is asked again as a new job",
+      ctx: {
+        status: evacuating({
+          shutdowns: [{ ...down(100, "Planned"), attempt: 2, retryAt: new Date(NOW - 1).toISOString() }],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "act" },
+      check: (t) =>
+        expect(t.kind === "act" && t.actions[0]?.type === "run" && t.actions[0].command.job?.id).toBe(
+          shutdownJobId(context().hp, 100, 2),
+        ),
+    },
   ]);
 });
 
@@ -685,6 +719,163 @@ describe("Rebooting and AwaitingReturn", () => {
       ctx: { status: awaiting() },
       obs: obs({ node: { ok: true, value: node({ bootId: "boot-b" }) }, cluster: back, services: active }),
       expect: { kind: "goto", phase: "Verifying" },
+    },
+  ]);
+});
+
+describe("cluster services restarting after the upgrade", () => {
+  const IPCC = [
+    "ipcc_send_rec[1] failed: Connection refused",
+    "ipcc_send_rec[2] failed: Connection refused",
+    "ipcc_send_rec[3] failed: Connection refused",
+    "Unable to load access control list: Connection refused",
+  ];
+  const guests = [evacGuest(100)];
+  const here = (vmids: number[]) => vmids.map((v) => guest(v, "pve1"));
+  table([
+    {
+      name: "the node is outside the membership (corosync rejoining): no evacuation plan yet, waits NodeRejoining",
+      ctx: { status: status({ phase: "Evacuating" }) },
+      obs: obs({ cluster: cluster({ guests: [guest(100, "pve1")], online: { pve1: false } }), guests }),
+      expect: { kind: "wait", reason: "NodeRejoining" },
+      check: (t) => expect(patchOf(t).migrations).toBeUndefined(),
+    },
+    {
+      name: "a migration refused with ipcc_send_rec errors is planned again as try 2, after a pause, not failed",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: { [migrationJobId(context().hp, 100, false)]: job("exited", 255, IPCC) },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) =>
+        expect(patchOf(t).migrations?.[0]).toMatchObject({
+          state: "Planned",
+          attempt: 2,
+          retryAt: new Date(NOW + 15_000).toISOString(),
+        }),
+    },
+    {
+      name: "a migration refused with 'cluster not ready - no quorum?' is retried too",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, attempt: 2 })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: {
+          [migrationJobId(context().hp, 100, false, 2)]: job("exited", 255, [
+            "cluster not ready - no quorum?",
+          ]),
+        },
+      }),
+      expect: { kind: "wait", reason: "Evacuating" },
+      check: (t) => expect(patchOf(t).migrations?.[0]).toMatchObject({ state: "Planned", attempt: 3 }),
+    },
+    {
+      name: "the retry waits for its time, then starts as a new job",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Planned", { attempt: 2, retryAt: new Date(NOW + 1000).toISOString() })],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "wait", reason: "Evacuating" },
+    },
+    {
+      name: "past its retry time it is started again",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Planned", { attempt: 2, retryAt: new Date(NOW - 1000).toISOString() })],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100]) }) }),
+      expect: { kind: "act", commands: ["pve1: qm migrate 100 pve2 --online 1"] },
+      check: (t) =>
+        expect(t.kind === "act" && t.actions[0]?.type === "run" && t.actions[0].command.job?.id).toBe(
+          migrationJobId(context().hp, 100, false, 2),
+        ),
+    },
+    {
+      name: "refused on every one of its tries: the host fails MigrationFailed",
+      ctx: { status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, attempt: 5 })] }) },
+      obs: obs({
+        cluster: cluster({ guests: here([100]) }),
+        jobs: { [migrationJobId(context().hp, 100, false, 5)]: job("exited", 255, IPCC) },
+      }),
+      expect: { kind: "fail", reason: "MigrationFailed" },
+    },
+  ]);
+});
+
+describe("quorum watched while the node is out", () => {
+  const lost = cluster({ quorate: false, online: { pve1: false, pve2: false }, local: "pve3" });
+  const down = { ok: false as const, reason: "ConnectFailed", message: "refused" };
+  const awaiting = status({
+    phase: "AwaitingReturn",
+    bootIdBeforeReboot: "boot-a",
+    rebootIssuedAt: new Date(NOW - 60_000).toISOString(),
+  });
+  it.each(["Evacuating", "Rebooting", "AwaitingReturn", "Verifying", "Restoring"] as const)(
+    "%s reads the cluster on every reconcile",
+    (phase) => {
+      const ctx = context({ status: status({ phase }) });
+      expect(PHASES[phase].needs(ctx)).toMatchObject({ watchQuorum: true });
+    },
+  );
+  it("Upgrading does not (the node is still in service)", () => {
+    const ctx = context({ status: status({ phase: "Upgrading" }) });
+    expect(PHASES.Upgrading.needs(ctx)).not.toHaveProperty("watchQuorum");
+  });
+  table([
+    {
+      name: "another node went down while this one reboots (still down): Failed QuorumLost, naming the votes",
+      ctx: { status: awaiting },
+      obs: obs({ node: down, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+      check: (t) =>
+        expect(t.kind === "fail" && t.message).toMatch(
+          /cluster lab lost quorum while pve1 was rebooting \(3 of 3 votes, quorum needs 2; offline: pve1, pve2\); no new step/,
+        ),
+    },
+    {
+      name: "quorum lost before the reboot is issued: no reboot",
+      ctx: { status: status({ phase: "Rebooting" }) },
+      obs: obs({ node: { ok: true, value: node({ bootId: "boot-a" }) }, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+    },
+    {
+      name: "quorum lost while guests move back: no further migration",
+      ctx: { status: status({ phase: "Restoring", rebootDecision: { required: true, reasons: ["k"] } }) },
+      obs: obs({ node: { ok: true, value: node() }, cluster: lost }),
+      expect: { kind: "fail", reason: "QuorumLost" },
+    },
+    {
+      name: "read on a node that is itself outside the membership (rejoining): not taken as quorum lost",
+      ctx: { status: awaiting },
+      obs: obs({
+        node: down,
+        cluster: cluster({ quorate: false, online: { pve1: false, pve2: false }, local: "pve2" }),
+      }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
+    },
+    {
+      name: "the cluster cannot be read from any node: the phase decides (still waiting for the return)",
+      ctx: { status: awaiting },
+      obs: obs({ node: down }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
+    },
+    {
+      name: "requireQuorum off: the watch is off too",
+      ctx: {
+        status: awaiting,
+        cluster: {
+          metadata: { name: "lab" },
+          spec: {
+            ...context().cluster.spec,
+            safety: { ...context().cluster.spec.safety, requireQuorum: false },
+          },
+        },
+      },
+      obs: obs({ node: down, cluster: lost }),
+      expect: { kind: "wait", reason: "AwaitingReturn" },
     },
   ]);
 });

@@ -360,6 +360,28 @@ const CASES: CaseTable = {
           input: pveInput({ host: "pve", cluster: STANDALONE }),
           verdict: pass("0 of 1 votes remain with pve down (quorum 1)"),
         },
+        {
+          name: "two nodes and a voting QDevice",
+          input: pveInput({
+            cluster: { status: TWO_NODES.status, pvecm: { output: fixture("pvecm-status.qdevice.txt") } },
+          }),
+          verdict: pass("2 of 3 votes remain with pve1 down (quorum 2; 1 from the QDevice)"),
+        },
+        {
+          name: "two_node: quorum stays 1",
+          input: pveInput({
+            cluster: { status: TWO_NODES.status, pvecm: { output: fixture("pvecm-status.two-node.txt") } },
+          }),
+          verdict: pass("1 of 2 votes remain with pve1 down (quorum 1; two_node: quorum stays 1)"),
+        },
+        {
+          name: "a one-vote node beside a two-vote node",
+          input: pveInput({
+            host: "pve2",
+            cluster: { pvecm: { output: fixture("pvecm-status.multi-vote.txt") } },
+          }),
+          verdict: pass("3 of 4 votes remain with pve2 down (quorum 3)"),
+        },
       ],
       fail: [
         {
@@ -368,6 +390,27 @@ const CASES: CaseTable = {
           verdict: fail(
             "WouldLoseQuorum",
             "rebooting pve1 would lose quorum: 1 votes remain, quorum needs 2",
+          ),
+        },
+        {
+          name: "the node with two votes",
+          input: pveInput({ cluster: { pvecm: { output: fixture("pvecm-status.multi-vote.txt") } } }),
+          verdict: fail(
+            "WouldLoseQuorum",
+            "rebooting pve1 would lose quorum: 2 votes remain, quorum needs 3; pve1 holds 2 votes",
+          ),
+        },
+        {
+          name: "a QDevice that casts no vote",
+          input: pveInput({
+            cluster: {
+              status: TWO_NODES.status,
+              pvecm: { output: fixture("pvecm-status.qdevice-dead.txt") },
+            },
+          }),
+          verdict: fail(
+            "WouldLoseQuorum",
+            "rebooting pve1 would lose quorum: 1 votes remain, quorum needs 2; the QDevice casts no vote (check corosync-qdevice and the qnetd host, port 5403)",
           ),
         },
         {
@@ -380,7 +423,7 @@ const CASES: CaseTable = {
           }),
           verdict: fail(
             "VotesUnknown",
-            "cannot be evaluated: the cluster's votes are unknown (pvecm status failed)",
+            "cannot be evaluated: the votes of the cluster or of pve1 are unknown (pvecm status failed or does not list pve1)",
           ),
         },
       ],

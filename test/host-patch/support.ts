@@ -172,6 +172,8 @@ export interface ClusterShape {
   guests?: GuestResource[];
   quorate?: boolean;
   online?: Record<string, boolean>;
+  /** The node the cluster was read on (default pve1). */
+  local?: string;
   /** Node → HA manager node status ("online", "maintenance"). */
   haNodes?: Record<string, string>;
   /** Node → LRM mode. */
@@ -184,7 +186,7 @@ export function cluster(s: ClusterShape = {}): ClusterObservation {
     name: n,
     nodeid: i + 1,
     ip: undefined,
-    local: i === 0,
+    local: n === (s.local ?? HOSTS[0]),
     online: s.online?.[n] ?? true,
     level: undefined,
   }));
@@ -245,7 +247,10 @@ const VOTES: PvecmStatus = {
   totalVotes: 3,
   quorum: 2,
   flags: ["Quorate"],
-  members: [],
+  twoNode: false,
+  waitForAll: false,
+  members: [1, 2, 3].map((id) => ({ nodeid: id, votes: 1, name: `10.0.0.${id}`, local: id === 1 })),
+  qdevice: undefined,
 };
 
 export function job(state: JobStatus["state"], exitCode?: number, log: string[] = []): JobStatus {

@@ -179,7 +179,7 @@ describe("simulator faults surface as the client's typed errors", () => {
     const obs = await observeCluster(lab.exec("pve2"));
     expect(obs.quorum).toMatchObject({ ok: true, value: { quorate: false } });
     const err = await failure(lab.actions("pve1").createSnapshot("qemu", 100, "refit-x-2"));
-    expect(err).toMatchObject({ reason: PveReason.CommandFailed });
+    expect(err).toMatchObject({ reason: PveReason.ClusterNotReady });
     expect(err.message).toContain("no quorum");
   });
 

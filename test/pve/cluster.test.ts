@@ -112,7 +112,14 @@ describe("quorum view", () => {
     const v = quorumView(three, votes);
     expect(v).toMatchObject({ kind: "cluster", name: "pvec", quorate: true });
     expect(votesOf(v, "pve2")).toBe(1);
-    expect(quorumWithout(v, "pve2")).toEqual({ keepsQuorum: true, totalVotes: 3, votesLost: 1, quorum: 2 });
+    expect(quorumWithout(v, "pve2")).toEqual({
+      keepsQuorum: true,
+      totalVotes: 3,
+      votesLost: 1,
+      quorum: 2,
+      qdeviceVotes: 0,
+      twoNode: false,
+    });
 
     const oneDown = parseClusterStatus(fixture("cluster-status.one-down.json.out"));
     const degradedVotes = { ...votes, totalVotes: 2 };
@@ -131,5 +138,112 @@ describe("quorum view", () => {
   it("trusts corosync's 'not quorate' over a stale cluster row", () => {
     const v = quorumView(three, parsePvecmStatus(fixture("pvecm-status.not-quorate.txt")));
     expect(v.kind === "cluster" && v.quorate).toBe(false);
+  });
+});
+
+describe("pvecm status with a QDevice, multi-vote nodes and two_node", () => {
+  const nodesRows = (n: number, down: readonly number[] = []): string =>
+    JSON.stringify([
+      { type: "cluster", name: "pvec", nodes: n, quorate: 1, version: 4 },
+      ...Array.from({ length: n }, (_, i) => ({
+        type: "node",
+        name: `pve${i + 1}`,
+        nodeid: i + 1,
+        local: i === 0 ? 1 : 0,
+        online: down.includes(i + 1) ? 0 : 1,
+      })),
+    ]);
+  const view = (file: string, n: number, down: readonly number[] = []) =>
+    quorumView(parseClusterStatus(nodesRows(n, down)), parsePvecmStatus(fixture(file)));
+
+  it("reads the pve-docs QDevice sample: the Qdevice column and line, Qdevice in Flags", () => {
+    const p = parsePvecmStatus(fixture("pvecm-status.qdevice.docs.txt"));
+    expect(p.flags).toEqual(["Quorate", "Qdevice"]);
+    expect(p.members).toEqual([
+      {
+        nodeid: 1,
+        votes: 1,
+        name: "192.168.22.180",
+        local: true,
+        qdevice: { registered: true, alive: true, castsVote: true, masterWins: false },
+      },
+      {
+        nodeid: 2,
+        votes: 1,
+        name: "192.168.22.181",
+        local: false,
+        qdevice: { registered: true, alive: true, castsVote: true, masterWins: false },
+      },
+    ]);
+    expect(p.qdevice).toEqual({ name: "Qdevice", votes: 1, configuredVotes: 1 });
+  });
+
+  it("two nodes and a voting QDevice keep quorum with either node down", () => {
+    const v = view("pvecm-status.qdevice.txt", 2);
+    expect(quorumWithout(v, "pve1")).toMatchObject({
+      keepsQuorum: true,
+      totalVotes: 3,
+      votesLost: 1,
+      quorum: 2,
+      qdeviceVotes: 1,
+    });
+  });
+
+  it("a QDevice that casts no vote (NA,NV) leaves two nodes that cannot lose one", () => {
+    const p = parsePvecmStatus(fixture("pvecm-status.qdevice-dead.txt"));
+    expect(p.qdevice).toEqual({ name: "Qdevice", votes: 0, configuredVotes: 1 });
+    expect(p.members[0]?.qdevice).toEqual({
+      registered: true,
+      alive: false,
+      castsVote: false,
+      masterWins: false,
+    });
+    expect(quorumWithout(view("pvecm-status.qdevice-dead.txt", 2), "pve2")).toMatchObject({
+      keepsQuorum: false,
+      totalVotes: 2,
+      quorum: 2,
+      qdeviceVotes: 0,
+    });
+  });
+
+  it("an odd cluster's QDevice gives N-1 votes: 3 nodes + 2 votes keep quorum with a node down", () => {
+    const v = view("pvecm-status.qdevice-odd.txt", 3);
+    expect(v.kind === "cluster" && v.votes?.qdevice?.votes).toBe(2);
+    expect(quorumWithout(v, "pve3")).toMatchObject({ keepsQuorum: true, totalVotes: 5, quorum: 3 });
+  });
+
+  it("a node with two votes cannot go down in a 2+1+1 cluster, a one-vote node can", () => {
+    const v = view("pvecm-status.multi-vote.txt", 3);
+    expect(votesOf(v, "pve1")).toBe(2);
+    expect(quorumWithout(v, "pve1")).toMatchObject({ keepsQuorum: false, votesLost: 2, quorum: 3 });
+    expect(quorumWithout(v, "pve2")).toMatchObject({ keepsQuorum: true, votesLost: 1, quorum: 3 });
+  });
+
+  it("two_node (2Node, WaitForAll): quorum 1, so one node may go down", () => {
+    const p = parsePvecmStatus(fixture("pvecm-status.two-node.txt"));
+    expect(p).toMatchObject({ twoNode: true, waitForAll: true, quorum: 1, expectedVotes: 2 });
+    expect(quorumWithout(view("pvecm-status.two-node.txt", 2), "pve2")).toMatchObject({
+      keepsQuorum: true,
+      quorum: 1,
+      twoNode: true,
+    });
+  });
+
+  it("without two_node two one-vote nodes cannot lose one (quorum 2)", () => {
+    const p = parsePvecmStatus(fixture("pvecm-status.cli.txt"));
+    const two = { ...p, expectedVotes: 2, highestExpected: 2, totalVotes: 2, members: p.members.slice(0, 2) };
+    const v = quorumView(parseClusterStatus(nodesRows(2)), two);
+    expect(quorumWithout(v, "pve1")).toMatchObject({ keepsQuorum: false, quorum: 2 });
+  });
+
+  it("fails closed when the membership does not list an online node", () => {
+    const p = parsePvecmStatus(fixture("pvecm-status.cli.txt"));
+    const v = quorumView(parseClusterStatus(nodesRows(3)), { ...p, members: p.members.slice(0, 2) });
+    expect(quorumWithout(v, "pve3")).toBeUndefined();
+  });
+
+  it("refuses Qdevice in Flags without the Qdevice line", () => {
+    const text = fixture("pvecm-status.qdevice.txt").replace(/^0x00000000.*$/m, "");
+    expect(() => parsePvecmStatus(text)).toThrow(/Qdevice line/);
   });
 });

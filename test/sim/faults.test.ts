@@ -140,6 +140,29 @@ describe("faults", () => {
     await expect(SimSsh.connect(s, "pve2")).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it("crashWhileRebooting takes another node down while one reboots: quorum is lost until the rebooting node is back", async () => {
+    const s = await start(100);
+    s.faults.add({ kind: "crashWhileRebooting", host: "pve2", rebooting: "pve1", downSeconds: 600 });
+    await run(s, "pve1", "systemctl reboot");
+    await eventually(() => s.snapshot().hosts.pve2!.power === "down", "pve2 to crash");
+    expect(s.snapshot().hosts.pve1!.power).toMatch(/down|booting/);
+    const pvecm = (await run(s, "pve3", "pvecm status")).stdout;
+    expect(pvecm).toMatch(/^Quorate: +No$/m);
+    expect(pvecm).toContain("Total votes:      1\nQuorum:           2 Activity blocked\n");
+    const rows = JSON.parse(
+      (await run(s, "pve3", "pvesh get /cluster/status --output-format json")).stdout,
+    ) as Record<string, unknown>[];
+    expect(rows[0]).toMatchObject({ quorate: 0 });
+    // pve2 lost power: no orderly shutdown, so its guests died with it.
+    expect(s.history().reboots.filter((r) => r.host === "pve2")).toEqual([]);
+    await eventually(() => s.history().reboots.some((r) => r.host === "pve1"), "pve1 to come back");
+    await eventually(
+      async () => /^Quorate: +Yes$/m.test((await run(s, "pve3", "pvecm status")).stdout),
+      "quorum",
+    );
+    await eventually(() => s.snapshot().hosts.pve2!.power === "up", "pve2 to power on again");
+  });
+
   it("quorumLoss makes the cluster non-quorate and writes fail", async () => {
     const s = await start();
     s.faults.add({ kind: "quorumLoss", cluster: "pve-lab" });

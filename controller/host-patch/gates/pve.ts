@@ -6,6 +6,7 @@ import {
   type HaManagerStatus,
   type NodeObservation,
   type PveTask,
+  type QuorumMargin,
   type QuorumView,
   type ZfsHealth,
 } from "../../../src/pve/index.js";
@@ -107,19 +108,33 @@ const allNodesOnline = pveGate({
   check: (p, ctx) => othersOnlineVerdict(p["cluster.quorum"], ctx.host),
 });
 
+/** What the vote count rests on, when it is more than one vote per node. */
+function votesBasis(m: QuorumMargin, host: string): string {
+  const parts = [
+    ...(m.votesLost > 1 ? [`${host} holds ${m.votesLost} votes`] : []),
+    ...(m.qdeviceVotes > 0 ? [`${m.qdeviceVotes} from the QDevice`] : []),
+    ...(m.twoNode ? ["two_node: quorum stays 1"] : []),
+  ];
+  return parts.length > 0 ? `; ${parts.join(", ")}` : "";
+}
+
 function quorumMarginVerdict(q: QuorumView, host: string): GateVerdict {
   const margin = quorumWithout(q, host);
   if (!margin)
     return closed(
       "VotesUnknown",
-      "cannot be evaluated: the cluster's votes are unknown (pvecm status failed)",
+      `cannot be evaluated: the votes of the cluster or of ${host} are unknown (pvecm status failed or does not list ${host})`,
     );
   const remain = margin.totalVotes - margin.votesLost;
+  const basis = votesBasis(margin, host);
   if (margin.keepsQuorum)
-    return open(`${remain} of ${margin.totalVotes} votes remain with ${host} down (quorum ${margin.quorum})`);
+    return open(
+      `${remain} of ${margin.totalVotes} votes remain with ${host} down (quorum ${margin.quorum}${basis})`,
+    );
+  const noQdevice = q.kind === "cluster" && q.votes?.qdevice !== undefined && margin.qdeviceVotes === 0;
   return closed(
     "WouldLoseQuorum",
-    `rebooting ${host} would lose quorum: ${remain} votes remain, quorum needs ${margin.quorum}`,
+    `rebooting ${host} would lose quorum: ${remain} votes remain, quorum needs ${margin.quorum}${basis}${noQdevice ? "; the QDevice casts no vote (check corosync-qdevice and the qnetd host, port 5403)" : ""}`,
   );
 }
 

@@ -97,7 +97,25 @@ export function evacuationIntent(ctx: PatchContext, plan: EvacPlan): StatusPatch
   };
 }
 
+/**
+ * A node outside the cluster's membership cannot be drained: its guests show `unknown` and its own
+ * writes (every migration starts with one) fail without quorum. Right after an upgrade of corosync
+ * that is a restart still rejoining; the evacuation waits for it.
+ */
+function notAMember(ctx: PatchContext, obs: Observation): Transition | undefined {
+  const q = obs.cluster?.quorum;
+  if (!q?.ok || q.value.kind !== "cluster") return undefined;
+  const me = q.value.nodes.find((n) => n.name === ctx.host);
+  if (me === undefined || me.online) return undefined;
+  return wait(
+    "NodeRejoining",
+    `${ctx.host} is not in the cluster's membership right now (corosync restarting after the upgrade?); waiting for it to rejoin before planning its evacuation`,
+  );
+}
+
 function decideEvacuationPlan(ctx: PatchContext, obs: Observation): Transition {
+  const rejoining = notAMember(ctx, obs);
+  if (rejoining) return rejoining;
   const plan = evacuationPlan(ctx, obs);
   if ("unreadable" in plan) return wait("GateClosed", `cluster resources cannot be read: ${plan.unreadable}`);
   if (plan.blocked) {
@@ -203,6 +221,6 @@ function evacuated(
 }
 
 function reverse(m: Migration): Migration {
-  const { startedAt: _s, finishedAt: _f, message: _m, taskId: _t, ...rest } = m;
+  const { startedAt: _s, finishedAt: _f, message: _m, taskId: _t, attempt: _a, retryAt: _r, ...rest } = m;
   return { ...rest, from: m.to, to: m.from, state: "Planned" };
 }

@@ -10,6 +10,7 @@ import { findMigrationTask, type ClusterObservation, type PveTask } from "../../
 import { migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
+import { due, nextAttempt, retryDelayMs, retryMessage } from "../retry.js";
 import { iso } from "./gating.js";
 
 export interface MigrationStep {
@@ -32,7 +33,7 @@ export function migrationJobs(
 ): { on: string; id: string }[] {
   return list
     .filter((m) => m.state === "Running" && m.mode !== "ha")
-    .map((m) => ({ on: m.from, id: migrationJobId(ctx.hp, m.vmid, back) }));
+    .map((m) => ({ on: m.from, id: migrationJobId(ctx.hp, m.vmid, back, m.attempt) }));
 }
 
 /** The task lists to read for the migrations in flight: each guest's tasks on its source. */
@@ -110,7 +111,7 @@ function follow(
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
     return m;
   }
-  const job = obs.jobs[migrationJobId(ctx.hp, m.vmid, back)];
+  const job = obs.jobs[migrationJobId(ctx.hp, m.vmid, back, m.attempt)];
   if (job?.state === "unknown" && !ctx.halt)
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
   else if (
@@ -118,9 +119,39 @@ function follow(
     (job.state === "failed" || job.state === "timed-out" || (job.state === "exited" && job.exitCode !== 0))
   ) {
     out.changed = true;
+    const attempt = nextAttempt(job.log, m.attempt);
+    if (attempt !== undefined) return retryLater(ctx, m, back, attempt, out);
     return { ...m, state: "Failed", message: job.log.slice(-3).join(" | ") };
   }
   return m;
+}
+
+/**
+ * The migration was refused before any task started, because a cluster service was restarting (the
+ * upgrade of pve-cluster or corosync restarts them): planned again, as a new job, after a pause.
+ */
+function retryLater(
+  ctx: PatchContext,
+  m: Migration,
+  back: boolean,
+  attempt: number,
+  out: MigrationStep,
+): Migration {
+  const message = retryMessage(attempt);
+  out.notes.push({
+    step: step(back),
+    outcome: "skipped",
+    message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} ${message}`,
+    extra: { vmid: m.vmid, attempt },
+  });
+  const { startedAt: _s, taskId: _t, ...rest } = m;
+  return {
+    ...rest,
+    state: "Planned",
+    attempt,
+    retryAt: iso(ctx.now + retryDelayMs(attempt)),
+    message,
+  };
 }
 
 export function driveMigrations(
@@ -150,6 +181,7 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
   let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running);
   out.list = out.list.map((m) => {
     if (m.state !== "Planned" || free === 0) return m;
+    if (!due(m.retryAt, ctx.now)) return m;
     free -= 1;
     out.changed = true;
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));

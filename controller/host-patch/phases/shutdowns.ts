@@ -8,6 +8,7 @@ import { shutdownCommand, shutdownJobId, startGuestCommand } from "../commands.j
 import type { Observation, PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Shutdown } from "../transition.js";
 import { iso } from "./gating.js";
+import { due, nextAttempt, retryDelayMs, retryMessage } from "../retry.js";
 
 export interface ShutdownStep {
   list: Shutdown[];
@@ -25,7 +26,7 @@ function guestStatus(cluster: ClusterObservation | undefined, vmid: number): str
 export function shutdownJobs(ctx: PatchContext, list: readonly Shutdown[]): { on: string; id: string }[] {
   return list
     .filter((s) => s.state === "ShuttingDown")
-    .map((s) => ({ on: ctx.host, id: shutdownJobId(ctx.hp, s.vmid) }));
+    .map((s) => ({ on: ctx.host, id: shutdownJobId(ctx.hp, s.vmid, s.attempt) }));
 }
 
 function newStep(list: readonly Shutdown[]): ShutdownStep {
@@ -36,7 +37,7 @@ function newStep(list: readonly Shutdown[]): ShutdownStep {
 export function driveShutdowns(ctx: PatchContext, list: readonly Shutdown[], obs: Observation): ShutdownStep {
   const out = newStep(list);
   out.list = list.map((s) => {
-    if (s.state === "Planned" && !ctx.halt) {
+    if (s.state === "Planned" && !ctx.halt && due(s.retryAt, ctx.now)) {
       out.changed = true;
       out.actions.push(run(shutdownCommand(ctx.hp, ctx.spec, s), `shutdown ${s.vmid}`));
       out.notes.push({
@@ -65,7 +66,7 @@ function forcedStop(log: readonly string[]): boolean {
 }
 
 function followShutdown(ctx: PatchContext, s: Shutdown, obs: Observation, out: ShutdownStep): Shutdown {
-  const job = obs.jobs[shutdownJobId(ctx.hp, s.vmid)];
+  const job = obs.jobs[shutdownJobId(ctx.hp, s.vmid, s.attempt)];
   const status = guestStatus(obs.cluster, s.vmid);
   if (status === "stopped" && job?.state !== "running") {
     const forced = forcedStop(job?.log ?? []);
@@ -82,9 +83,24 @@ function followShutdown(ctx: PatchContext, s: Shutdown, obs: Observation, out: S
     out.actions.push(run(shutdownCommand(ctx.hp, ctx.spec, s), `shutdown ${s.vmid}`));
   } else if (job && job.state !== "running" && job.state !== "unknown" && status === "running") {
     out.changed = true;
+    const attempt = nextAttempt(job.log, s.attempt);
+    if (attempt !== undefined) return shutdownLater(ctx, s, attempt, out);
     return { ...s, state: "Failed", message: job.log.slice(-3).join(" | ") || `job ${job.state}` };
   }
   return s;
+}
+
+/** The shutdown request was refused by a restarting cluster service: asked again, as a new job, later. */
+function shutdownLater(ctx: PatchContext, s: Shutdown, attempt: number, out: ShutdownStep): Shutdown {
+  const message = retryMessage(attempt);
+  out.notes.push({
+    step: "shutdown",
+    outcome: "skipped",
+    message: `${s.type} ${s.vmid} ${message}`,
+    extra: { vmid: s.vmid, attempt },
+  });
+  const { startedAt: _s, ...rest } = s;
+  return { ...rest, state: "Planned", attempt, retryAt: iso(ctx.now + retryDelayMs(attempt)), message };
 }
 
 /** After the return: start exactly the guests that were shut down, and prove each runs. */

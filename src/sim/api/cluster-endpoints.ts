@@ -1,5 +1,5 @@
 import { ctime } from "../commands/time-format.js";
-import { clusterQuorum, isOnline } from "../model/cluster.js";
+import { clusterQuorum, isOnline, isQuorate } from "../model/cluster.js";
 import {
   haActive,
   haGuests,
@@ -31,7 +31,8 @@ function clusterStatus(req: ApiRequest): unknown {
       id: "cluster",
       name: c.name,
       nodes: c.nodes.length,
-      quorate: perl(q.quorate),
+      // As the local node sees it: a node outside the membership (corosync rejoining) has none.
+      quorate: perl(q.quorate && isQuorate(req.sim, req.local)),
       version: c.configVersion,
     });
   c.nodes.forEach((n, i) => {
@@ -103,8 +104,8 @@ function haCurrent(req: ApiRequest): unknown {
       id: "quorum",
       type: "quorum",
       node: req.local.name,
-      status: q.quorate ? "OK" : `No quorum on node '${req.local.name}'!`,
-      quorate: perl(q.quorate),
+      status: q.quorate && isQuorate(sim, req.local) ? "OK" : `No quorum on node '${req.local.name}'!`,
+      quorate: perl(q.quorate && isQuorate(sim, req.local)),
     },
   ];
   if (!haActive(sim, c)) return rows;

@@ -13,6 +13,7 @@ import {
 } from "./plan.js";
 import { awaitLock, frontendLockError, listsLockError } from "./lock.js";
 import { aptTarget, type AptTarget } from "./target.js";
+import { restartAfterUpgrade } from "./restarts.js";
 
 /**
  * apt-get as Debian 12 prints it without a terminal (no "Done" after the progress lines, the
@@ -409,6 +410,7 @@ async function install(ctx: CommandContext, t: AptTarget, changes: PlannedChange
       ctx.out(`Setting up ${c.name} (${c.to.version}) ...\n`);
       await sim.sleep(per * 0.4, ctx.signal);
       configure(ctx, t, c.name);
+      if (c.from) await restartAfterUpgrade(ctx, t, c.name);
     }
     ctx.out("Processing triggers for man-db (2.11.2-2) ...\n");
     if (changes.some((c) => c.name === "pve-manager"))

@@ -15,6 +15,7 @@ import {
 import { SimStopped } from "../world.js";
 import { PveArgError, boolOpt, intOpt, parsePveArgs, parseVmid, strOpt, type OptType } from "./pve-args.js";
 import type { CommandContext } from "./types.js";
+import { pmxcfsDown } from "./pmxcfs.js";
 
 /**
  * What `qm` and `pct` share: guests are addressed on the local node only (a guest elsewhere gives
@@ -63,6 +64,7 @@ export async function runGuestCli(
   subs: Record<string, SubCommand>,
 ): Promise<number> {
   if (ctx.place.kind !== "host") return 127;
+  if (pmxcfsDown(ctx)) return 255;
   const host = ctx.place.host;
   const [sub, ...rest] = ctx.argv.slice(1);
   const def = sub === undefined ? undefined : subs[sub];

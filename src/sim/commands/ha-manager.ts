@@ -1,4 +1,4 @@
-import { clusterQuorum, isOnline } from "../model/cluster.js";
+import { clusterQuorum, isOnline, isQuorate } from "../model/cluster.js";
 import {
   haActive,
   haGuests,
@@ -13,6 +13,7 @@ import type { HostState } from "../model/state.js";
 import { onPve, registerCommands } from "./registry.js";
 import { ctime } from "./time-format.js";
 import type { CommandContext } from "./types.js";
+import { pmxcfsDown } from "./pmxcfs.js";
 
 /** `ha-manager status|config|migrate|relocate|add|remove|set|crm-command node-maintenance enable|disable`. */
 
@@ -57,10 +58,11 @@ function findService(
 
 function haManager(ctx: CommandContext): number {
   if (ctx.place.kind !== "host") return 127;
+  if (pmxcfsDown(ctx)) return 255;
   const host = ctx.place.host;
   const c = ctx.sim.clusterOf(host);
   const [sub, ...rest] = ctx.argv.slice(1);
-  const quorate = c ? clusterQuorum(ctx.sim, c).quorate : false;
+  const quorate = c ? isQuorate(ctx.sim, host) : false;
   switch (sub) {
     case "status":
       return status(ctx, host);

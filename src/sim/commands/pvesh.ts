@@ -8,6 +8,7 @@ import { PveArgError, parsePveArgs } from "./pve-args.js";
 import { onPve, registerCommands } from "./registry.js";
 import { renderText } from "./text-table.js";
 import type { CommandContext } from "./types.js";
+import { pmxcfsDown } from "./pmxcfs.js";
 
 registerClusterEndpoints();
 registerNodeEndpoints();
@@ -23,6 +24,7 @@ const FORMAT_OPTIONS: Record<string, OptType> = {
 /** `pvesh get <path> [params] [--output-format json|json-pretty|text|yaml]`. */
 function pvesh(ctx: CommandContext): number {
   if (ctx.place.kind !== "host") return 127;
+  if (pmxcfsDown(ctx)) return 255;
   const local = ctx.place.host;
   const [method, rawPath, ...rest] = ctx.argv.slice(1);
   const methods = ["get", "ls", "set", "create", "delete", "usage", "help"];

@@ -77,6 +77,19 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
   }),
   /** The host goes down on its next reboot and never comes back: connections are refused, `online:0`. */
   z.strictObject({ kind: z.literal("neverReturns"), host, ...common }),
+  /**
+   * While `rebooting` is down for a reboot, `host` loses power: no shutdown (its guests die with it),
+   * SSH refused, `online:0` in /cluster/status and out of corosync's membership, so a three-node
+   * cluster is left with one vote of three (`Quorate: No`, `Activity blocked`). It powers on again
+   * after `downSeconds`, or stays down.
+   */
+  z.strictObject({
+    kind: z.literal("crashWhileRebooting"),
+    host,
+    rebooting: host,
+    downSeconds: z.number().positive().optional(),
+    ...common,
+  }),
   /** The host's next reboot takes `extraSeconds` longer than its reboot time. */
   z.strictObject({ kind: z.literal("slowReturn"), host, extraSeconds: z.number().positive(), ...common }),
   /**

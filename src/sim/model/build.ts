@@ -347,7 +347,15 @@ export function buildState(fleet: Fleet, now: number): SimState {
     hosts: {},
     guests: {},
     tasks: [],
-    history: { bootIds: {}, migrations: [], guestEvents: [], commands: [], reboots: [], ha: [] },
+    history: {
+      bootIds: {},
+      migrations: [],
+      guestEvents: [],
+      commands: [],
+      reboots: [],
+      ha: [],
+      serviceRestarts: [],
+    },
   };
   fleet.clusters.forEach((c, ci) => {
     const storages: StorageState[] = c.storages.map((s) => ({
@@ -371,6 +379,15 @@ export function buildState(fleet: Fleet, now: number): SimState {
       haNodeStatus: {},
       lrm: {},
       backups: [],
+      twoNode: c.twoNode,
+      ...(c.qdevice
+        ? {
+            qdevice: {
+              votes: c.qdevice.votes ?? (c.nodes.length % 2 === 0 ? 1 : c.nodes.length - 1),
+              alive: c.qdevice.alive,
+            },
+          }
+        : {}),
     };
     state.clusters[c.name] = cluster;
     if (c.ceph) cluster.ceph = buildCeph(c.ceph, cluster.nodes, now);

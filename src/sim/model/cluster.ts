@@ -16,23 +16,41 @@ export interface Quorum {
   quorum: number;
   quorate: boolean;
   members: HostState[];
+  /** two_node in effect: configured, and at most two nodes are members. */
+  twoNode: boolean;
+  /** The QDevice's votes counted now (0 when qnetd is unreachable), undefined without one. */
+  qdeviceVotes: number | undefined;
 }
 
-/** Votequorum: quorate while the online votes reach a majority of the expected votes. */
+/**
+ * Votequorum as corosync computes it (exec/votequorum.c, calculate_quorum): expected votes are every
+ * configured node's votes plus the QDevice's; total votes are the members' plus the QDevice's while
+ * it casts them; quorum is half the expected votes plus one, and 1 under two_node while at most two
+ * nodes are members.
+ */
 export function clusterQuorum(sim: Sim, cluster: ClusterState): Quorum {
   const hosts = cluster.nodes.map((n) => sim.state.hosts[n]!).filter(Boolean);
-  const expectedVotes = hosts.reduce((s, h) => s + h.votes, 0);
+  const qdevice = cluster.qdevice;
+  const expectedVotes = hosts.reduce((s, h) => s + h.votes, 0) + (qdevice?.votes ?? 0);
   const members = hosts.filter(isOnline);
-  const totalVotes = members.reduce((s, h) => s + h.votes, 0);
-  const quorum = Math.floor(expectedVotes / 2) + 1;
+  const qdeviceVotes =
+    qdevice === undefined ? undefined : qdevice.alive && members.length > 0 ? qdevice.votes : 0;
+  const totalVotes = members.reduce((s, h) => s + h.votes, 0) + (qdeviceVotes ?? 0);
+  const twoNode = cluster.twoNode && members.length <= 2;
+  const quorum = twoNode ? 1 : Math.floor((Math.max(expectedVotes, totalVotes) + 2) / 2);
   const lost = sim.faults.find("quorumLoss", (f) => f.cluster === cluster.name) !== undefined;
-  const quorate = cluster.standalone ? true : !lost && totalVotes >= quorum;
-  return { expectedVotes, totalVotes, quorum, quorate, members };
+  const quorate = cluster.standalone ? true : !lost && members.length > 0 && totalVotes >= quorum;
+  return { expectedVotes, totalVotes, quorum, quorate, members, twoNode, qdeviceVotes };
 }
 
+/**
+ * Whether `host` itself has quorum: the cluster's, and only while the host is a member (a node whose
+ * corosync is (re)starting is outside the membership and has none: pmxcfs refuses its writes).
+ */
 export function isQuorate(sim: Sim, host: HostState): boolean {
   const c = sim.clusterOf(host);
   if (!c) return true;
+  if (!c.standalone && !isOnline(host)) return false;
   return clusterQuorum(sim, c).quorate;
 }
 

@@ -341,6 +341,11 @@ export interface ClusterState {
   haMaster?: string;
   backups: BackupArchive[];
   ceph?: CephSimState;
+
+  /** votequorum's two_node (and wait_for_all with it). */
+  twoNode: boolean;
+  /** The QDevice: the votes it gives, and whether corosync-qnetd answers. */
+  qdevice?: { votes: number; alive: boolean };
 }
 
 export interface MigrationRecord {
@@ -405,6 +410,8 @@ export interface SimHistory {
   /** Every command line the hosts executed, for tests that prove what was (not) run. */
   commands: { host: string; at: number; command: string; via: "ssh" | "unit" | "pct-exec" }[];
   reboots: { host: string; at: number; kernel: string }[];
+  /** Services restarted by a package upgrade's maintainer scripts. */
+  serviceRestarts: { host: string; unit: string; at: number }[];
   /** HA: maintenance requests, the CRM's node states, LRM mode/state changes, service moves. */
   ha: HaEvent[];
 }

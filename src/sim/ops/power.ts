@@ -133,9 +133,28 @@ export function scheduleReboot(sim: Sim, host: HostState, reason = "reboot"): bo
   sim.spawn(`reboot ${host.name}`, async () => {
     await sim.sleep(1);
     await shutdownHost(sim, host, reason);
+    crashWhileDown(sim, host);
     await bootAfterDown(sim, host, host.rebootSeconds);
   });
   return true;
+}
+
+/** The `crashWhileRebooting` fault: another node loses power while `rebooting` is down. */
+function crashWhileDown(sim: Sim, rebooting: HostState): void {
+  const fault = sim.faults.find("crashWhileRebooting", (f) => f.rebooting === rebooting.name);
+  const other = fault ? sim.state.hosts[fault.spec.host] : undefined;
+  if (!fault || !other || other.power !== "up") return;
+  sim.faults.fire(fault);
+  for (const g of sim.guestsOn(other.name)) setStopped(sim, g, "node-crash");
+  hostDown(sim, other);
+  const downSeconds = fault.spec.downSeconds;
+  if (downSeconds === undefined) return;
+  sim.spawn(`crashed ${other.name}`, async () => {
+    await sim.sleep(downSeconds);
+    if (other.power !== "down") return;
+    other.power = "booting";
+    bootHost(sim, other);
+  });
 }
 
 /** Powers a host off for good (until booted again). */
