@@ -42,6 +42,11 @@ export const migrationRecord = z.strictObject({
   to: z.string(),
   mode: z.enum(["online", "restart", "ha", "offline"]),
   withLocalDisks: z.boolean().optional().describe("A VM live-migrated with its local disks"),
+  ejectedMedia: z
+    .array(z.strictObject({ drive: z.string(), volume: z.string() }))
+    .optional()
+    .describe("CD images ejected before the move (evacuation.ejectLocalMedia); put back after the return"),
+  mediaRestored: z.boolean().optional().describe("The ejected CD images were put back (migrate-back done)"),
   state: z.enum(["Planned", "Running", "Done", "Failed"]),
   taskId: z.string().optional(),
   startedAt: z.string().optional(),

@@ -7,7 +7,7 @@
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
 import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
-import { migrationCommand, migrationJobId } from "../commands.js";
+import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
 import { iso } from "./gating.js";
@@ -95,13 +95,24 @@ function follow(
       return seen;
     }
     out.changed = true;
+    const media = back && !m.mediaRestored ? (m.ejectedMedia ?? []) : [];
+    // Back where its CD image lives: put the ejected images back in (recorded with the Done).
+    for (const x of media)
+      out.actions.push(
+        run(cdromCommand(m.to, m.vmid, x.drive, x.volume), `re-insert ${x.volume} into ${m.vmid}`, true),
+      );
     out.notes.push({
       step: step(back),
       outcome: "done",
       message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (task ${task.upid} OK)`,
       extra: { vmid: m.vmid, mode: m.mode, taskId: task.upid },
     });
-    return { ...seen, state: "Done", finishedAt: iso(ctx.now) };
+    return {
+      ...seen,
+      state: "Done",
+      finishedAt: iso(ctx.now),
+      ...(media.length > 0 ? { mediaRestored: true } : {}),
+    };
   }
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
@@ -152,6 +163,10 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
     if (m.state !== "Planned" || free === 0) return m;
     free -= 1;
     out.changed = true;
+    // evacuation.ejectLocalMedia: Proxmox refuses to move a local CD image, so it is ejected first.
+    if (!back)
+      for (const x of m.ejectedMedia ?? [])
+        out.actions.push(run(cdromCommand(m.from, m.vmid, x.drive), `eject ${x.volume} from ${m.vmid}`));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
     out.notes.push({
       step: step(back),
