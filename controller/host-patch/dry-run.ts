@@ -15,6 +15,7 @@ import {
   commandLine,
   jobId,
   maintenanceCommand,
+  cdromCommand,
   migrationCommand,
   rebootCommand,
   shutdownCommand,
@@ -193,12 +194,18 @@ function evacuationCommands(ctx: PatchContext, evac: EvacPlan): RemoteCommand[] 
   const back = (m: Move) => ({ ...m, from: m.to, to: ctx.host });
   return [
     ...(ha ? [maintenanceCommand(ctx.host, true)] : []),
-    ...evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, out(m), false)),
+    ...evac.moves.flatMap((m) => [
+      ...(m.ejectMedia ?? []).map((x) => cdromCommand(ctx.host, m.vmid, x.drive)),
+      migrationCommand(ctx.hp, ctx.spec, out(m), false),
+    ]),
     ...evac.shutdowns.map((g) => shutdownCommand(ctx.hp, ctx.spec, g)),
     rebootCommand(ctx.host),
     ...(ha ? [maintenanceCommand(ctx.host, false)] : []),
     ...(ctx.spec.evacuation.migrateBack
-      ? evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, back(m), true))
+      ? evac.moves.flatMap((m) => [
+          migrationCommand(ctx.hp, ctx.spec, back(m), true),
+          ...(m.ejectMedia ?? []).map((x) => cdromCommand(ctx.host, m.vmid, x.drive, x.volume)),
+        ])
       : []),
     ...evac.shutdowns.map((g) => startGuestCommand(ctx.host, g)),
   ];

@@ -150,7 +150,8 @@ export function driveMigrations(
     return out;
   }
   startNext(ctx, out, back);
-  if (out.list.every((m) => m.state === "Done")) out.outcome = "done";
+  // Actions still to send (a CD image to put back) keep it working for one more round.
+  if (out.list.every((m) => m.state === "Done") && out.actions.length === 0) out.outcome = "done";
   return out;
 }
 
