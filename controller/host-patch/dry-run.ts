@@ -39,7 +39,7 @@ export interface NodePlan {
   gates: GateResult[];
   pending: { name: string; from?: string; to: string }[];
   reboot: { needed: boolean; reasons: string[] };
-  migrations: (Pick<Move, "vmid" | "type" | "to" | "mode"> & { name?: string })[];
+  migrations: (Pick<Move, "vmid" | "type" | "to" | "mode" | "restart"> & { name?: string })[];
   viaHa: { vmid: number; reason: string }[];
   shutdowns: { vmid: number; reason: string }[];
   stays: { vmid: number; reason: string }[];
@@ -180,6 +180,7 @@ function describeEvacuation(np: NodePlan, evac: EvacPlan): void {
     type: m.type,
     to: m.to,
     mode: m.mode,
+    ...(m.restart ? { restart: true } : {}),
     ...(m.name ? { name: m.name } : {}),
   }));
   np.viaHa = evac.viaHa.map((x) => ({ vmid: x.vmid, reason: x.reason }));
@@ -222,7 +223,7 @@ export function renderPreview(p: PlanPreview): string[] {
       lines.push(`    reboot: ${n.reboot.needed ? `yes (${n.reboot.reasons.join("; ")})` : "no"}`);
     for (const m of n.migrations)
       lines.push(
-        `    move ${m.type === "qemu" ? "VM" : "CT"} ${m.vmid}${m.name ? ` (${m.name})` : ""} -> ${m.to} [${m.mode}]`,
+        `    move ${m.type === "qemu" ? "VM" : "CT"} ${m.vmid}${m.name ? ` (${m.name})` : ""} -> ${m.to} [${m.mode}${m.restart ? ", restart: down while it moves" : ""}]`,
       );
     for (const h of n.viaHa) lines.push(`    HA moves ${h.vmid}: ${h.reason}`);
     for (const s of n.shutdowns)

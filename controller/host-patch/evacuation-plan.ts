@@ -67,6 +67,8 @@ export interface Move {
   withLocalDisks: boolean;
   /** CD images to eject before the move (evacuation.ejectLocalMedia). */
   ejectMedia?: LocalMedium[];
+  /** A container: stopped, moved, started (HA relocates an HA-managed one): downtime, not a live move. */
+  restart?: boolean;
 }
 
 export interface Stay {
@@ -194,6 +196,7 @@ export function planEvacuation(
       mode: moveMode(g),
       memoryBytes: g.memoryBytes,
       withLocalDisks: g.type === "qemu" && g.localDisks > 0,
+      ...(g.type === "lxc" ? { restart: true } : {}),
       ...(opts.ejectLocalMedia && g.localMedia?.length
         ? { ejectMedia: g.localMedia.map((m) => ({ ...m })) }
         : {}),

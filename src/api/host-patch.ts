@@ -47,6 +47,12 @@ export const migrationRecord = z.strictObject({
     .optional()
     .describe("CD images ejected before the move (evacuation.ejectLocalMedia); put back after the return"),
   mediaRestored: z.boolean().optional().describe("The ejected CD images were put back (migrate-back done)"),
+  restart: z
+    .boolean()
+    .optional()
+    .describe(
+      "A container: stopped, moved and started again (HA relocates HA-managed ones), so it is down meanwhile",
+    ),
   state: z.enum(["Planned", "Running", "Done", "Failed"]),
   taskId: z.string().optional(),
   startedAt: z.string().optional(),

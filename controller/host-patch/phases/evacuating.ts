@@ -82,6 +82,7 @@ export function evacuationIntent(ctx: PatchContext, plan: EvacPlan): StatusPatch
     state: "Planned",
     ...(m.withLocalDisks ? { withLocalDisks: true } : {}),
     ...(m.ejectMedia ? { ejectedMedia: m.ejectMedia } : {}),
+    ...(m.restart ? { restart: true } : {}),
   }));
   const ha = ctx.spec.evacuation.mode === "HAMaintenance";
   return {

@@ -11,6 +11,7 @@ import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
 import { iso } from "./gating.js";
+import { haRelocateOverdue } from "../ha-relocate.js";
 
 export interface MigrationStep {
   list: Migration[];
@@ -77,6 +78,18 @@ function follow(
 ): Migration {
   const cluster = obs.cluster!;
   const task = migrationTask(m, obs);
+  // HA relocates a container (stop, move, start): bounded by HA's own shutdown timeout and rounds.
+  const relocating =
+    m.mode === "ha" &&
+    m.type === "lxc" &&
+    (task === undefined || task.status === undefined || task.status === "OK");
+  const overdue = relocating
+    ? haRelocateOverdue(ctx.now, m.startedAt, task, arrived(m, cluster).ok)
+    : undefined;
+  if (overdue !== undefined) {
+    out.changed = true;
+    return { ...m, ...(task ? { taskId: task.upid } : {}), state: "Failed", message: overdue };
+  }
   if (task) {
     const seen: Migration = m.taskId === task.upid ? m : { ...m, taskId: task.upid };
     if (seen !== m) out.changed = true;
@@ -172,8 +185,8 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
     out.notes.push({
       step: step(back),
       outcome: "started",
-      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (${m.mode})`,
-      extra: { vmid: m.vmid, mode: m.mode },
+      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (${m.mode}${m.restart ? "; a restart: stopped, moved, started" : ""})`,
+      extra: { vmid: m.vmid, mode: m.mode, ...(m.restart ? { restart: true } : {}) },
     });
     return { ...m, state: "Running", startedAt: iso(ctx.now) };
   });
