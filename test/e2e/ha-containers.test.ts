@@ -4,7 +4,7 @@
  * its target, and bounds the wait by HA's shutdown timeout: a container that does not stop fails
  * the evacuation instead of being asked to move again and again.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -37,7 +37,7 @@ async function patch(prepare: (s: SimHandle) => void = () => undefined) {
     { out: (l) => out.push(l), err: (l) => out.push(l) },
   );
   const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
-  return { code, out, pve1: patches.find((p) => p.spec.host === "pve1"), history: sim.history(), sim };
+  return { code, out, state, pve1: patches.find((p) => p.spec.host === "pve1"), history: sim.history(), sim };
 }
 
 type MigrationStatus = { vmid: number; mode: string; state: string; restart?: boolean; message?: string };
@@ -80,6 +80,16 @@ describe("HA-managed containers", () => {
       state: "Done",
     });
     expect(r.sim.snapshot().guests["200"]).toMatchObject({ node: "pve1", status: "running" });
+    // The cycle report counts the restarts: the CT away and back.
+    const reports = readdirSync(join(r.state, "reports")).filter((f) => f.endsWith(".json"));
+    const report = JSON.parse(readFileSync(join(r.state, "reports", reports[0]!), "utf8")) as {
+      summary: { restarts: number };
+      hosts: { host: string; migrations: { vmid: number; restart?: boolean }[] }[];
+    };
+    expect(report.summary.restarts).toBe(2);
+    expect(report.hosts.find((h) => h.host === "pve1")?.migrations).toContainEqual(
+      expect.objectContaining({ vmid: 200, restart: true }),
+    );
   }, 240_000);
 
   it("a container that does not stop for HA fails the evacuation within HA's bound; pve1 is not rebooted", async () => {
