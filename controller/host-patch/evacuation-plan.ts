@@ -140,7 +140,10 @@ export function planEvacuation(
           vmid: g.vmid,
           type: g.type,
           name: g.name,
-          reason: "HA moves it (node maintenance)",
+          reason:
+            g.type === "lxc"
+              ? "HA moves it (node maintenance); a restart: HA stops the container, moves it, starts it"
+              : "HA moves it (node maintenance)",
         });
       continue;
     }

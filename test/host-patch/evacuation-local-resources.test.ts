@@ -116,4 +116,23 @@ describe("evacuation planning: local resources", () => {
     expect(plan.viaHa).toEqual([]);
     expect(plan.blocked?.message).toContain("VM 106 has a local CD image");
   });
+
+  it("containers are planned as restarts: HA-managed ones through HA, the others with pct migrate --restart", () => {
+    const plan = planEvacuation(
+      "pve1",
+      [guest(200, { type: "lxc", haManaged: true }), guest(201, { type: "lxc" }), guest(108)],
+      cluster,
+      opts,
+    );
+    expect(plan.moves.map((m) => [m.vmid, m.mode, m.restart ?? false]).sort()).toEqual([
+      [108, "online", false],
+      [200, "ha", true],
+      [201, "restart", true],
+    ]);
+    const ha = planEvacuation("pve1", [guest(200, { type: "lxc", haManaged: true })], cluster, {
+      ...opts,
+      mode: "HAMaintenance",
+    });
+    expect(ha.viaHa[0]?.reason).toMatch(/a restart: HA stops the container, moves it, starts it/);
+  });
 });
