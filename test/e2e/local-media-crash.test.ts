@@ -29,8 +29,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 async function pve1Status(state: string): Promise<Record<string, unknown> | undefined> {
   const objects = await readState(state).catch(() => []);
-  return objects.find((o) => o.kind === "HostPatch" && o.spec.host === "pve1")?.status as
-    Record<string, unknown> | undefined;
+  return objects.find((o) => o.kind === "HostPatch" && o.spec.host === "pve1")?.status;
 }
 
 async function crashWhen(killAt: (s: Record<string, unknown>) => boolean): Promise<void> {

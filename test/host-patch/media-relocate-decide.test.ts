@@ -9,7 +9,8 @@ import { PHASES } from "../../controller/host-patch/flow.js";
 import type { Observation, PatchContext } from "../../controller/host-patch/observation.js";
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
 import { HA_RELOCATE_START_BOUND_MS } from "../../controller/host-patch/ha-relocate.js";
-import { cluster, context, guest, NOW, obs, status, task, tasks } from "./support.js";
+import { migrationJobId } from "../../controller/host-patch/commands.js";
+import { cluster, context, guest, job, NOW, obs, status, task, tasks } from "./support.js";
 
 const ISO = "local:iso/debian-12.iso";
 const MEDIA = [{ drive: "ide2", volume: ISO }];
@@ -48,6 +49,21 @@ describe("ejected CD images", () => {
     const t = decide(
       { status: evacuating([mig({ ejectedMedia: MEDIA })]) },
       obs({ cluster: cluster({ guests: [guest(100, "pve1")] }) }),
+    );
+    expect(commands(t)).toEqual([
+      "pve1: qm set 100 --ide2 none,media=cdrom",
+      expect.stringMatching(/^pve1: .*qm migrate 100 pve2 --online 1/),
+    ]);
+  });
+
+  it("crash between recording the move and sending it: the eject is sent again with the migration", () => {
+    const t = decide(
+      { status: evacuating([mig({ ejectedMedia: MEDIA, state: "Running", startedAt: BEGUN })]) },
+      obs({
+        cluster: cluster({ guests: [guest(100, "pve1")] }),
+        tasks: tasks({ on: "pve1", vmid: 100, tasks: [] }),
+        jobs: { [migrationJobId(context().hp, 100, false)]: job("unknown") },
+      }),
     );
     expect(commands(t)).toEqual([
       "pve1: qm set 100 --ide2 none,media=cdrom",

@@ -130,14 +130,19 @@ function follow(
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
   if (m.mode === "ha") {
-    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster))
+    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster)) {
+      out.actions.push(...ejects(m, back));
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
+    }
     return m;
   }
   const job = obs.jobs[migrationJobId(ctx.hp, m.vmid, back)];
-  if (job?.state === "unknown" && !ctx.halt)
+  if (job?.state === "unknown" && !ctx.halt) {
+    // The eject too: a crash may have come between recording the move and sending it (ejecting
+    // an empty drive again is harmless).
+    out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
-  else if (
+  } else if (
     job &&
     (job.state === "failed" || job.state === "timed-out" || (job.state === "exited" && job.exitCode !== 0))
   ) {
@@ -168,6 +173,14 @@ export function driveMigrations(
   return out;
 }
 
+/** evacuation.ejectLocalMedia: Proxmox refuses to move a local CD image, so it is ejected first. */
+function ejects(m: Migration, back: boolean): Action[] {
+  if (back) return [];
+  return (m.ejectedMedia ?? []).map((x) =>
+    run(cdromCommand(m.from, m.vmid, x.drive), `eject ${x.volume} from ${m.vmid}`),
+  );
+}
+
 /** Intent first: a crash after the write finds Running and checks the world before starting again. */
 function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
   if (ctx.halt) return;
@@ -177,10 +190,7 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
     if (m.state !== "Planned" || free === 0) return m;
     free -= 1;
     out.changed = true;
-    // evacuation.ejectLocalMedia: Proxmox refuses to move a local CD image, so it is ejected first.
-    if (!back)
-      for (const x of m.ejectedMedia ?? [])
-        out.actions.push(run(cdromCommand(m.from, m.vmid, x.drive), `eject ${x.volume} from ${m.vmid}`));
+    out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
     out.notes.push({
       step: step(back),
