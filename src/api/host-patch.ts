@@ -46,7 +46,12 @@ export const migrationRecord = z.strictObject({
     .array(z.strictObject({ drive: z.string(), volume: z.string() }))
     .optional()
     .describe("CD images ejected before the move (evacuation.ejectLocalMedia); put back after the return"),
-  mediaRestored: z.boolean().optional().describe("The ejected CD images were put back (migrate-back done)"),
+  mediaRestored: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: the ejected CD images are back in their drives (seen in the config); false: not within 5 min, put them back by hand",
+    ),
   restart: z
     .boolean()
     .optional()

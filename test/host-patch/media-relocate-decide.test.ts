@@ -10,7 +10,8 @@ import type { Observation, PatchContext } from "../../controller/host-patch/obse
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
 import { HA_RELOCATE_START_BOUND_MS } from "../../controller/host-patch/ha-relocate.js";
 import { migrationJobId } from "../../controller/host-patch/commands.js";
-import { cluster, context, guest, job, NOW, obs, status, task, tasks } from "./support.js";
+import { MEDIA_RESTORE_BOUND_MS } from "../../controller/host-patch/phases/migrations.js";
+import { cluster, context, evacGuest, guest, job, NOW, obs, status, task, tasks } from "./support.js";
 
 const ISO = "local:iso/debian-12.iso";
 const MEDIA = [{ drive: "ide2", volume: ISO }];
@@ -71,18 +72,48 @@ describe("ejected CD images", () => {
     ]);
   });
 
-  it("after the return (also in a controller that restarted meanwhile) the same image goes back in, once", () => {
+  it("after the return the same image goes back in until the config shows it (so also after a crash)", () => {
     const back = mig({ from: "pve2", to: "pve1", state: "Running", startedAt: BEGUN, ejectedMedia: MEDIA });
-    const home = obs({
-      cluster: cluster({ guests: [guest(100, "pve1")] }),
-      tasks: tasks({ on: "pve2", vmid: 100, tasks: [task("qmigrate", 100, { on: "pve2", status: "OK" })] }),
-    });
-    const t = decide({ status: restoring([back]) }, home);
+    const home = (media: typeof MEDIA) =>
+      obs({
+        cluster: cluster({ guests: [guest(100, "pve1")] }),
+        tasks: tasks({ on: "pve2", vmid: 100, tasks: [task("qmigrate", 100, { on: "pve2", status: "OK" })] }),
+        guests: [evacGuest(100, { localMedia: media })],
+      });
+    expect(PHASES.Restoring.needs(context({ status: restoring([back]) }))).toMatchObject({ guests: true });
+    const t = decide({ status: restoring([back]) }, home([]));
     expect(commands(t)).toEqual([`pve1: qm set 100 --ide2 ${ISO},media=cdrom`]);
-    expect(patchOf(t).migrationsToUndo?.[0]).toMatchObject({ state: "Done", mediaRestored: true });
-    // Recorded as restored: the next decision finishes without sending it again.
-    const again = decide({ status: restoring(patchOf(t).migrationsToUndo ?? []) }, home);
-    expect(again).toMatchObject({ kind: "goto", phase: "Succeeded" });
+    const done = patchOf(t).migrationsToUndo ?? [];
+    expect(done[0]).toMatchObject({ state: "Done" });
+    expect(done[0]?.mediaRestored).toBeUndefined();
+    // A controller that restarts here, or a qm set that was lost, sends it again: not yet in the config.
+    expect(commands(decide({ status: restoring(done) }, home([])))).toEqual([
+      `pve1: qm set 100 --ide2 ${ISO},media=cdrom`,
+    ]);
+    // Seen in the config: recorded, and the patch finishes without sending it again.
+    const seen = decide({ status: restoring(done) }, home(MEDIA));
+    expect(commands(seen)).toEqual([]);
+    expect(patchOf(seen).migrationsToUndo?.[0]?.mediaRestored).toBe(true);
+    expect(decide({ status: restoring(patchOf(seen).migrationsToUndo ?? []) }, home(MEDIA))).toMatchObject({
+      kind: "goto",
+      phase: "Succeeded",
+    });
+  });
+
+  it("an image not back within the bound is given up on (said so) and the patch goes on", () => {
+    const done = mig({
+      from: "pve2",
+      to: "pve1",
+      state: "Done",
+      finishedAt: new Date(NOW - MEDIA_RESTORE_BOUND_MS - 1000).toISOString(),
+      ejectedMedia: MEDIA,
+    });
+    const t = decide(
+      { status: restoring([done]) },
+      obs({ cluster: cluster({ guests: [guest(100, "pve1")] }), guests: [evacGuest(100)] }),
+    );
+    expect(patchOf(t).migrationsToUndo?.[0]).toMatchObject({ mediaRestored: false });
+    expect(patchOf(t).migrationsToUndo?.[0]?.message).toMatch(/could not put back ide2: local:iso/);
   });
 });
 

@@ -108,24 +108,13 @@ function follow(
       return seen;
     }
     out.changed = true;
-    const media = back && !m.mediaRestored ? (m.ejectedMedia ?? []) : [];
-    // Back where its CD image lives: put the ejected images back in (recorded with the Done).
-    for (const x of media)
-      out.actions.push(
-        run(cdromCommand(m.to, m.vmid, x.drive, x.volume), `re-insert ${x.volume} into ${m.vmid}`, true),
-      );
     out.notes.push({
       step: step(back),
       outcome: "done",
       message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (task ${task.upid} OK)`,
       extra: { vmid: m.vmid, mode: m.mode, taskId: task.upid },
     });
-    return {
-      ...seen,
-      state: "Done",
-      finishedAt: iso(ctx.now),
-      ...(media.length > 0 ? { mediaRestored: true } : {}),
-    };
+    return { ...seen, state: "Done", finishedAt: iso(ctx.now) };
   }
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
@@ -168,9 +157,53 @@ export function driveMigrations(
     return out;
   }
   startNext(ctx, out, back);
-  // Actions still to send (a CD image to put back) keep it working for one more round.
-  if (out.list.every((m) => m.state === "Done") && out.actions.length === 0) out.outcome = "done";
+  const mediaBack = back ? restoreMedia(ctx, out, obs) : true;
+  if (out.list.every((m) => m.state === "Done") && mediaBack) out.outcome = "done";
   return out;
+}
+
+/** How long after the migrate-back a CD image may take to be seen back in its drive. */
+export const MEDIA_RESTORE_BOUND_MS = 5 * 60_000;
+
+/** Migrations back whose ejected CD images are not yet proven back in their drives. */
+export function mediaToRestore(list: readonly Migration[]): boolean {
+  return list.some((m) => (m.ejectedMedia?.length ?? 0) > 0 && m.mediaRestored === undefined);
+}
+
+/**
+ * Once a VM is home, its ejected CD images go back in: `qm set` (harmless to repeat) until its config
+ * shows each image in its drive (proven from the world, so a crash in between changes nothing), then
+ * `mediaRestored: true`; not seen within MEDIA_RESTORE_BOUND_MS: `mediaRestored: false`, said in the
+ * history, and the patch goes on (a person re-inserts it). True when nothing is left to do.
+ */
+function restoreMedia(ctx: PatchContext, out: MigrationStep, obs: Observation): boolean {
+  let left = false;
+  out.list = out.list.map((m) => {
+    const media = m.ejectedMedia ?? [];
+    if (m.state !== "Done" || media.length === 0 || m.mediaRestored !== undefined) return m;
+    const g = obs.guests?.find((x) => x.vmid === m.vmid);
+    const back = media.every((x) => g?.localMedia?.some((y) => y.drive === x.drive && y.volume === x.volume));
+    const list = media.map((x) => `${x.drive}: ${x.volume}`).join(", ");
+    if (g && back) {
+      out.changed = true;
+      out.notes.push({ step: "migrate-back", outcome: "done", message: `${m.vmid}: put back ${list}` });
+      return { ...m, mediaRestored: true };
+    }
+    if (ctx.now - Date.parse(m.finishedAt ?? "") > MEDIA_RESTORE_BOUND_MS) {
+      out.changed = true;
+      const message = `${m.vmid}: could not put back ${list}; re-insert it with qm set ${m.vmid} --<drive> <image>,media=cdrom`;
+      out.notes.push({ step: "migrate-back", outcome: "failed", message });
+      return { ...m, mediaRestored: false, message };
+    }
+    left = true;
+    if (!ctx.halt && g)
+      for (const x of media)
+        out.actions.push(
+          run(cdromCommand(m.to, m.vmid, x.drive, x.volume), `re-insert ${x.volume} into ${m.vmid}`, true),
+        );
+    return m;
+  });
+  return !left;
 }
 
 /** evacuation.ejectLocalMedia: Proxmox refuses to move a local CD image, so it is ejected first. */
