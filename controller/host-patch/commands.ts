@@ -7,6 +7,7 @@ import type { HostPatch } from "../../src/api/host-patch.js";
 import type { HostPatchPlanSpec } from "../../src/api/host-patch-plan.js";
 import { parseDuration } from "../../src/api/primitives.js";
 import {
+  cdromArgv,
   APT_UPDATE_ARGV,
   UPGRADE_LOCK_TIMEOUT_SECONDS,
   aptMarkArgv,
@@ -150,6 +151,11 @@ export function migrationCommand(
     timeoutMs: parseDuration(ev.timeout),
     job: { id: migrationJobId(hp, m.vmid, back, m.attempt) },
   };
+}
+
+/** Eject (`volume` undefined) or re-insert a VM's CD image: `qm set <vmid> --ide2 <vol|none>,media=cdrom`. */
+export function cdromCommand(on: string, vmid: number, drive: string, volume?: string): RemoteCommand {
+  return { on, argv: cdromArgv(vmid, drive, volume), timeoutMs: SHORT_MS };
 }
 
 /** `qm|pct shutdown <id> --timeout N --forceStop 1`, as a job: it can take the whole timeout. */

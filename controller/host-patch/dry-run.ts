@@ -15,6 +15,7 @@ import {
   commandLine,
   jobId,
   maintenanceCommand,
+  cdromCommand,
   migrationCommand,
   nooutCommand,
   rebootCommand,
@@ -43,7 +44,7 @@ export interface NodePlan {
   /** Pending packages the plan holds for the run (holdPackages). */
   held: string[];
   reboot: { needed: boolean; reasons: string[] };
-  migrations: (Pick<Move, "vmid" | "type" | "to" | "mode"> & { name?: string })[];
+  migrations: (Pick<Move, "vmid" | "type" | "to" | "mode" | "restart"> & { name?: string })[];
   viaHa: { vmid: number; reason: string }[];
   shutdowns: { vmid: number; reason: string }[];
   stays: { vmid: number; reason: string }[];
@@ -191,6 +192,7 @@ function describeEvacuation(np: NodePlan, evac: EvacPlan): void {
     type: m.type,
     to: m.to,
     mode: m.mode,
+    ...(m.restart ? { restart: true } : {}),
     ...(m.name ? { name: m.name } : {}),
   }));
   np.viaHa = evac.viaHa.map((x) => ({ vmid: x.vmid, reason: x.reason }));
@@ -205,7 +207,10 @@ function evacuationCommands(ctx: PatchContext, evac: EvacPlan, noout: boolean): 
   const back = (m: Move) => ({ ...m, from: m.to, to: ctx.host });
   return [
     ...(ha ? [maintenanceCommand(ctx.host, true)] : []),
-    ...evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, out(m), false)),
+    ...evac.moves.flatMap((m) => [
+      ...(m.ejectMedia ?? []).map((x) => cdromCommand(ctx.host, m.vmid, x.drive)),
+      migrationCommand(ctx.hp, ctx.spec, out(m), false),
+    ]),
     ...evac.shutdowns.map((g) => shutdownCommand(ctx.hp, ctx.spec, g)),
     ...(noout ? [nooutCommand(ctx.host, true)] : []),
     rebootCommand(ctx.host),
@@ -213,7 +218,10 @@ function evacuationCommands(ctx: PatchContext, evac: EvacPlan, noout: boolean): 
     ...(noout ? [nooutCommand(ctx.host, false)] : []),
     ...(ha ? [maintenanceCommand(ctx.host, false)] : []),
     ...(ctx.spec.evacuation.migrateBack
-      ? evac.moves.map((m) => migrationCommand(ctx.hp, ctx.spec, back(m), true))
+      ? evac.moves.flatMap((m) => [
+          migrationCommand(ctx.hp, ctx.spec, back(m), true),
+          ...(m.ejectMedia ?? []).map((x) => cdromCommand(ctx.host, m.vmid, x.drive, x.volume)),
+        ])
       : []),
     ...evac.shutdowns.map((g) => startGuestCommand(ctx.host, g)),
   ];
@@ -236,7 +244,7 @@ export function renderPreview(p: PlanPreview): string[] {
       lines.push(`    reboot: ${n.reboot.needed ? `yes (${n.reboot.reasons.join("; ")})` : "no"}`);
     for (const m of n.migrations)
       lines.push(
-        `    move ${m.type === "qemu" ? "VM" : "CT"} ${m.vmid}${m.name ? ` (${m.name})` : ""} -> ${m.to} [${m.mode}]`,
+        `    move ${m.type === "qemu" ? "VM" : "CT"} ${m.vmid}${m.name ? ` (${m.name})` : ""} -> ${m.to} [${m.mode}${m.restart ? ", restart: down while it moves" : ""}]`,
       );
     for (const h of n.viaHa) lines.push(`    HA moves ${h.vmid}: ${h.reason}`);
     for (const s of n.shutdowns)

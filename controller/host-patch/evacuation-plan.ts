@@ -22,6 +22,19 @@ export interface EvacGuest {
   localDisks: number;
   /** Host devices or mounts that tie the guest to this node (hostpci0, usb1, bind mounts, ...). */
   localDevices: readonly string[];
+  /** CD images on storage that is not shared (`ide2: local:iso/x.iso`): Proxmox refuses to migrate them. */
+  localMedia?: readonly LocalMedium[];
+  /** Nodes the migration precondition disallows, with Proxmox's reason (a storage they lack, ...). */
+  notAllowedNodes?: Readonly<Record<string, string>>;
+  /** The migration precondition could not be read: the guest is not proven movable. */
+  preconditionError?: string;
+}
+
+export interface LocalMedium {
+  /** The CD drive: ide2, sata0, ... */
+  drive: string;
+  /** The image in it, as the config names it: local:iso/x.iso */
+  volume: string;
 }
 
 export interface EvacNode {
@@ -40,6 +53,8 @@ export interface EvacOptions {
   headroomPercent: number;
   withLocalDisks: boolean;
   unmovable: "Block" | "Shutdown" | "Skip";
+  /** Eject local CD images before the move (re-inserted after the return) instead of refusing. */
+  ejectLocalMedia?: boolean;
 }
 
 export interface Move {
@@ -50,6 +65,10 @@ export interface Move {
   mode: MoveMode;
   memoryBytes: number;
   withLocalDisks: boolean;
+  /** CD images to eject before the move (evacuation.ejectLocalMedia). */
+  ejectMedia?: LocalMedium[];
+  /** A container: stopped, moved, started (HA relocates an HA-managed one): downtime, not a live move. */
+  restart?: boolean;
 }
 
 export interface Stay {
@@ -87,6 +106,10 @@ const PATCHED_PREFERENCE = 0.25;
 function whyUnmovable(g: EvacGuest, opts: EvacOptions): string | undefined {
   if (g.localDevices.length > 0) return `uses local devices (${g.localDevices.join(", ")})`;
   if (g.lock) return `is locked (${g.lock})`;
+  if (g.preconditionError) return `cannot be proven movable: ${g.preconditionError}`;
+  const media = g.localMedia ?? [];
+  if (media.length > 0 && !opts.ejectLocalMedia)
+    return `has a local CD image (${media.map((m) => `${m.drive}: ${m.volume}`).join(", ")}); eject it or set evacuation.ejectLocalMedia`;
   if (g.type === "qemu" && g.localDisks > 0 && !opts.withLocalDisks) {
     return "has local disks and evacuation.withLocalDisks is false";
   }
@@ -106,9 +129,22 @@ export function planEvacuation(
 ): EvacPlan {
   const plan: EvacPlan = { moves: [], shutdowns: [], stays: [], viaHa: [] };
   const active: EvacGuest[] = [];
+  const unmovable: { g: EvacGuest; why: string; memory: boolean }[] = [];
   for (const g of guests) {
     if (opts.mode === "HAMaintenance" && g.haManaged && !g.template && g.status !== "stopped") {
-      plan.viaHa.push({ vmid: g.vmid, type: g.type, name: g.name, reason: "HA moves it (node maintenance)" });
+      // HA's own migration meets the same refusals; it cannot eject media for us.
+      const why = whyUnmovable(g, { ...opts, withLocalDisks: true, ejectLocalMedia: false });
+      if (why) unmovable.push({ g, why, memory: false });
+      else
+        plan.viaHa.push({
+          vmid: g.vmid,
+          type: g.type,
+          name: g.name,
+          reason:
+            g.type === "lxc"
+              ? "HA moves it (node maintenance); a restart: HA stops the container, moves it, starts it"
+              : "HA moves it (node maintenance)",
+        });
       continue;
     }
     if (g.template) plan.stays.push({ vmid: g.vmid, type: g.type, name: g.name, reason: "template" });
@@ -129,7 +165,6 @@ export function planEvacuation(
 
   const targets = nodes.filter((n) => n.name !== source && n.online && !n.maintenance);
   const placed = new Map<string, number>(targets.map((t) => [t.name, 0]));
-  const unmovable: { g: EvacGuest; why: string; memory: boolean }[] = [];
 
   // Largest first: the hardest to fit get the most choice.
   const movable = active
@@ -142,7 +177,8 @@ export function planEvacuation(
 
   for (const g of movable) {
     let best: { node: EvacNode; score: number } | undefined;
-    for (const t of targets) {
+    const allowed = targets.filter((t) => g.notAllowedNodes?.[t.name] === undefined);
+    for (const t of allowed) {
       const free = capacity(t, opts.headroomPercent) - (placed.get(t.name) ?? 0);
       if (free < g.memoryBytes) continue;
       const after = (t.memUsedBytes + (placed.get(t.name) ?? 0) + g.memoryBytes) / t.memTotalBytes;
@@ -151,18 +187,7 @@ export function planEvacuation(
         best = { node: t, score };
     }
     if (!best) {
-      const most = Math.max(
-        0,
-        ...targets.map((t) => capacity(t, opts.headroomPercent) - (placed.get(t.name) ?? 0)),
-      );
-      unmovable.push({
-        g,
-        memory: true,
-        why:
-          targets.length === 0
-            ? "there is no other online node to move it to"
-            : `needs ${gib(g.memoryBytes)} but the most any other node has free beyond the ${opts.headroomPercent}% headroom is ${gib(most)}`,
-      });
+      unmovable.push(noTarget(g, targets, allowed, placed, opts.headroomPercent));
       continue;
     }
     placed.set(best.node.name, (placed.get(best.node.name) ?? 0) + g.memoryBytes);
@@ -174,9 +199,20 @@ export function planEvacuation(
       mode: moveMode(g),
       memoryBytes: g.memoryBytes,
       withLocalDisks: g.type === "qemu" && g.localDisks > 0,
+      ...(g.type === "lxc" ? { restart: true } : {}),
+      ...(opts.ejectLocalMedia && g.localMedia?.length
+        ? { ejectMedia: g.localMedia.map((m) => ({ ...m })) }
+        : {}),
     });
   }
-  spread(plan.moves, targets, placed, opts.headroomPercent);
+  const byVmid = new Map(movable.map((g) => [g.vmid, g]));
+  spread(
+    plan.moves,
+    targets,
+    placed,
+    opts.headroomPercent,
+    (m, t) => byVmid.get(m.vmid)?.notAllowedNodes?.[t] === undefined,
+  );
 
   if (unmovable.length > 0) {
     const list = unmovable.map((u) => `${label(u.g)} ${u.why}`).join("; ");
@@ -202,6 +238,29 @@ export function planEvacuation(
   return plan;
 }
 
+/** Why no target fits: no other node, the precondition disallows them, or none has the memory. */
+function noTarget(
+  g: EvacGuest,
+  targets: readonly EvacNode[],
+  allowed: readonly EvacNode[],
+  placed: ReadonlyMap<string, number>,
+  headroom: number,
+): { g: EvacGuest; why: string; memory: boolean } {
+  if (targets.length === 0) return { g, memory: true, why: "there is no other online node to move it to" };
+  const disallowed = targets
+    .filter((t) => !allowed.includes(t))
+    .map((t) => `${t.name}: ${g.notAllowedNodes?.[t.name] ?? ""}`);
+  if (allowed.length === 0)
+    return { g, memory: false, why: `Proxmox allows no other node (${disallowed.join("; ")})` };
+  const most = Math.max(0, ...allowed.map((t) => capacity(t, headroom) - (placed.get(t.name) ?? 0)));
+  const also = disallowed.length > 0 ? `; Proxmox disallows ${disallowed.join("; ")}` : "";
+  return {
+    g,
+    memory: disallowed.length === 0,
+    why: `needs ${gib(g.memoryBytes)} but the most any other node has free beyond the ${headroom}% headroom is ${gib(most)}${also}`,
+  };
+}
+
 /**
  * Never everything onto one node: when every move landed on one target while another could take
  * some of them, the smallest guests that fit elsewhere are moved to the least used other target.
@@ -211,6 +270,7 @@ function spread(
   targets: readonly EvacNode[],
   placed: Map<string, number>,
   headroom: number,
+  allowed: (m: Move, target: string) => boolean,
 ): void {
   if (moves.length < 2 || targets.length < 2) return;
   const first = moves[0]?.to;
@@ -218,7 +278,12 @@ function spread(
   const bySize = [...moves].sort((a, b) => a.memoryBytes - b.memoryBytes);
   for (const m of bySize) {
     const others = targets
-      .filter((t) => t.name !== first && capacity(t, headroom) - (placed.get(t.name) ?? 0) >= m.memoryBytes)
+      .filter(
+        (t) =>
+          t.name !== first &&
+          allowed(m, t.name) &&
+          capacity(t, headroom) - (placed.get(t.name) ?? 0) >= m.memoryBytes,
+      )
       .sort(
         (a, b) =>
           (a.memUsedBytes + (placed.get(a.name) ?? 0)) / a.memTotalBytes -

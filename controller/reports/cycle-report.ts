@@ -18,8 +18,26 @@ export interface HostReport {
   rebooted: boolean;
   bootIdBefore?: string;
   bootIdAfter?: string;
-  migrations: { vmid: number; type: string; from: string; to: string; mode: string; state: string }[];
-  migratedBack: { vmid: number; from: string; to: string; state: string }[];
+  migrations: {
+    vmid: number;
+    type: string;
+    from: string;
+    to: string;
+    mode: string;
+    state: string;
+    /** A container stopped, moved and started (HA relocates HA-managed ones): it was down meanwhile. */
+    restart?: boolean;
+    /** CD images ejected for the move (evacuation.ejectLocalMedia). */
+    ejectedMedia?: { drive: string; volume: string }[];
+  }[];
+  migratedBack: {
+    vmid: number;
+    from: string;
+    to: string;
+    state: string;
+    restart?: boolean;
+    mediaRestored?: boolean;
+  }[];
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
@@ -52,6 +70,8 @@ export interface CycleReport {
     migrationsBack: number;
     /** Every migration of the cycle, both ways. */
     migrations: number;
+    /** Of those, the moves that were restarts (containers: down while they moved). */
+    restarts: number;
   };
   hosts: HostReport[];
 }
@@ -83,10 +103,19 @@ function hostReport(host: string, child: HostPatch | undefined): HostReport {
       to: m.to,
       mode: m.mode,
       state: m.state,
+      ...(m.restart ? { restart: true } : {}),
+      ...(m.ejectedMedia ? { ejectedMedia: m.ejectedMedia } : {}),
     })),
     migratedBack: (s.migrationsToUndo ?? [])
       .filter((m) => m.state !== "Planned")
-      .map((m) => ({ vmid: m.vmid, from: m.from, to: m.to, state: m.state })),
+      .map((m) => ({
+        vmid: m.vmid,
+        from: m.from,
+        to: m.to,
+        state: m.state,
+        ...(m.restart ? { restart: true } : {}),
+        ...(m.ejectedMedia ? { mediaRestored: m.mediaRestored === true } : {}),
+      })),
     ...(s.startedAt ? { startedAt: s.startedAt } : {}),
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     ...(start !== undefined && end !== undefined ? { durationMs: end - start } : {}),
@@ -120,6 +149,10 @@ export function buildCycleReport(
   const done = (list: { state: string }[]): number => list.filter((m) => m.state === "Done").length;
   const migrationsOut = hosts.reduce((n, h) => n + done(h.migrations), 0);
   const migrationsBack = hosts.reduce((n, h) => n + done(h.migratedBack), 0);
+  const restarts = hosts.reduce(
+    (n, h) => n + done([...h.migrations, ...h.migratedBack].filter((m) => m.restart === true)),
+    0,
+  );
   return {
     kind: "HostPatchPlan",
     plan: plan.metadata.name,
@@ -140,6 +173,7 @@ export function buildCycleReport(
       migrationsOut,
       migrationsBack,
       migrations: migrationsOut + migrationsBack,
+      restarts,
     },
     hosts,
   };

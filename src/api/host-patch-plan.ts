@@ -73,6 +73,12 @@ export const evacuationSpec = z.strictObject({
     .boolean()
     .default(true)
     .describe("Live-migrate VMs with local disks (--with-local-disks)"),
+  ejectLocalMedia: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Eject CD images on local storage (qm set --ideN none,media=cdrom) before a VM moves, and put them back after it returns",
+    ),
   containerShutdownTimeout: duration.default("180s").describe("pct migrate --restart shutdown timeout"),
   shutdownTimeout: duration
     .default("180s")

@@ -42,6 +42,22 @@ export const migrationRecord = z.strictObject({
   to: z.string(),
   mode: z.enum(["online", "restart", "ha", "offline"]),
   withLocalDisks: z.boolean().optional().describe("A VM live-migrated with its local disks"),
+  ejectedMedia: z
+    .array(z.strictObject({ drive: z.string(), volume: z.string() }))
+    .optional()
+    .describe("CD images ejected before the move (evacuation.ejectLocalMedia); put back after the return"),
+  mediaRestored: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: the ejected CD images are back in their drives (seen in the config); false: not within 5 min, put them back by hand",
+    ),
+  restart: z
+    .boolean()
+    .optional()
+    .describe(
+      "A container: stopped, moved and started again (HA relocates HA-managed ones), so it is down meanwhile",
+    ),
   state: z.enum(["Planned", "Running", "Done", "Failed"]),
   taskId: z.string().optional(),
   startedAt: z.string().optional(),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { nodeName, vmid as vmidArg, type GuestKind } from "./args.js";
-import type { ParseContext } from "./errors.js";
+import { InvalidArgumentError, type ParseContext } from "./errors.js";
 import { parseJsonWith, splitTags } from "./json.js";
 import type { StorageIndex } from "./resources.js";
 
@@ -183,4 +183,22 @@ function rawLxcDevices(entries: unknown[]): LocalDevice[] {
       out.push({ key: k, value: str(v) ?? "", kind: "lxc-raw" });
   }
   return out;
+}
+
+const CD_DRIVE = /^(?:ide[0-3]|sata[0-5]|scsi(?:[0-9]|[12][0-9]|30))$/;
+// A volume id `storage:iso/name.iso`; no commas (the value is a property string) and no options.
+const CD_VOLUME = /^[A-Za-z][A-Za-z0-9._-]*:[^\s,=]+$/;
+
+/**
+ * `qm set <vmid> --ide2 none,media=cdrom` ejects the CD, `--ide2 local:iso/x.iso,media=cdrom` puts
+ * it back (qemu-server changes the medium of a running VM at once). `volume` undefined ejects.
+ */
+export function cdromArgv(vmid: number, drive: string, volume?: string): string[] {
+  if (!CD_DRIVE.test(drive))
+    throw new InvalidArgumentError(`"${drive}" is not a CD drive (ide0-3, sata0-5, scsi0-30).`, { drive });
+  if (volume !== undefined && !CD_VOLUME.test(volume))
+    throw new InvalidArgumentError(`"${volume}" is not a CD image volume id (storage:iso/name.iso).`, {
+      volume,
+    });
+  return ["qm", "set", vmidArg(vmid), `--${drive}`, `${volume ?? "none"},media=cdrom`];
 }

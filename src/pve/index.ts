@@ -24,6 +24,7 @@ export * from "./tasks.js";
 export * from "./pveversion.js";
 export * from "./ha.js";
 export * from "./guest-config.js";
+export * from "./migrate-precondition.js";
 export { qmMigrateArgv, pctMigrateArgv, type VmMigrateOptions, type CtMigrateOptions } from "./migrate.js";
 export * from "./snapshots.js";
 export * from "./backup.js";

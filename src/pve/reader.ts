@@ -1,4 +1,9 @@
 import type { HostExec } from "../ssh/types.js";
+import {
+  migratePreconditionArgv,
+  parseMigratePrecondition,
+  type MigratePrecondition,
+} from "./migrate-precondition.js";
 import { APT_SIMULATE_ARGV, parseAptSimulation, type AptSimulation } from "./apt.js";
 import type { GuestKind } from "./args.js";
 import { BOOT_ID_ARGV, parseBootId } from "./boot-id.js";
@@ -204,6 +209,12 @@ export class PveReader {
   }
 
   /** A guest's config with its local disks (judged against `storages`) and local devices. */
+  /** qemu-server's migration precondition for a VM (what the GUI asks before it offers targets). */
+  async migratePrecondition(node: string, vmid: number, opts?: ReadOptions): Promise<MigratePrecondition> {
+    const { stdout, ctx } = await this.text(migratePreconditionArgv(node, vmid), PveTimeouts.api, opts);
+    return parseMigratePrecondition(stdout, ctx);
+  }
+
   async guestConfig(
     node: string,
     kind: GuestKind,

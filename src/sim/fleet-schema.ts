@@ -160,6 +160,8 @@ const storageSchema = z.strictObject({
     .default(["images", "rootdir"]),
   /** Whether guests on it can be snapshotted; by default from the type (dir/lvm/nfs/cifs cannot). */
   snapshots: z.boolean().optional(),
+  /** storage.cfg `nodes`: the only nodes that have it (by default all). */
+  nodes: z.array(hostName).optional(),
 });
 export type StorageSpec = z.infer<typeof storageSchema>;
 
@@ -173,10 +175,20 @@ const diskSchema = z.strictObject({
   sizeGiB: z.number().positive(),
 });
 
-const deviceSchema = z.strictObject({
-  key: z.string().regex(/^(hostpci|usb)\d+$/, "must be hostpciN or usbN"),
-  value: z.string(),
-});
+// Passthrough and host devices, and CD drives (`ide2: local:iso/x.iso,media=cdrom`).
+const deviceSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .regex(
+        /^(?:hostpci|usb|serial|parallel|virtiofs)\d+$|^(?:ide|sata|scsi)\d+$/,
+        "must be hostpciN, usbN, serialN, parallelN, virtiofsN, or a CD drive (ideN, sataN, scsiN)",
+      ),
+    value: z.string(),
+  })
+  .refine((d) => !/^(?:ide|sata|scsi)\d+$/.test(d.key) || /(?:^|,)media=cdrom(?:,|$)/.test(d.value), {
+    message: "an ideN/sataN/scsiN device is a CD drive: its value needs media=cdrom",
+  });
 
 const snapshotSpecSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{1,39}$/),

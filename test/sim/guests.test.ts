@@ -119,18 +119,29 @@ describe("migration", () => {
       code: 255,
       stderr: "lxc live migration is currently not implemented\n",
     });
-    expect(await run(s, "pve2", "qm migrate 102 pve3 --online 1")).toMatchObject({
-      code: 255,
-      stderr: "can't migrate VM which uses local devices: hostpci0\n",
-    });
-    expect(await run(s, "pve3", "qm migrate 110 pve1 --online 1")).toMatchObject({
-      code: 255,
-      stderr: "can't live migrate attached local disks without with-local-disks option\n",
-    });
+    // QemuMigrate refuses inside its qmigrate task: the log says why, the task ends "migration aborted".
+    const gpu = await run(s, "pve2", "qm migrate 102 pve3 --online 1");
+    expect(gpu).toMatchObject({ code: 255, stderr: "migration aborted\n" });
+    expect(gpu.stdout).toMatch(
+      / ERROR: migration aborted \(duration 00:00:00\): can't migrate VM which uses local devices: hostpci0\n$/,
+    );
+    const disks = await run(s, "pve3", "qm migrate 110 pve1 --online 1");
+    expect(disks).toMatchObject({ code: 255, stderr: "migration aborted\n" });
+    expect(disks.stdout).toMatch(
+      / can't migrate local disk '[^']+': can't live migrate attached local disks without with-local-disks option\n/,
+    );
+    expect(disks.stdout).toMatch(
+      / ERROR: migration aborted \(duration \d\d:\d\d:\d\d\): Problem found while scanning volumes - can't migrate VM - check log\n$/,
+    );
     const bad = await run(s, "pve1", "qm migrate 100 pve9 --online 1");
     expect(bad.code).toBe(255);
     expect(bad.stderr).toContain("target: no such cluster node 'pve9'");
-    expect(s.history().migrations).toEqual([]);
+    expect(s.history().migrations.map((m) => [m.vmid, m.ok])).toEqual([
+      [102, false],
+      [110, false],
+    ]);
+    expect(guest(s, 102)).toMatchObject({ node: "pve2", status: "running" });
+    expect(guest(s, 102).lock).toBeUndefined();
   });
 
   it("pct migrate --restart stops, moves and starts the container", async () => {

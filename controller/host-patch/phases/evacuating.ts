@@ -66,6 +66,7 @@ export function evacuationPlan(ctx: PatchContext, obs: Observation): EvacPlan | 
       headroomPercent: ev.memoryHeadroomPercent,
       withLocalDisks: ev.withLocalDisks,
       unmovable: ev.unmovable,
+      ejectLocalMedia: ev.ejectLocalMedia,
     },
   );
 }
@@ -80,6 +81,8 @@ export function evacuationIntent(ctx: PatchContext, plan: EvacPlan): StatusPatch
     mode: m.mode,
     state: "Planned",
     ...(m.withLocalDisks ? { withLocalDisks: true } : {}),
+    ...(m.ejectMedia ? { ejectedMedia: m.ejectMedia } : {}),
+    ...(m.restart ? { restart: true } : {}),
   }));
   const ha = ctx.spec.evacuation.mode === "HAMaintenance";
   return {

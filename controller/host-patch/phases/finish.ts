@@ -3,7 +3,7 @@ import type { Needs, Observation, PatchContext } from "../observation.js";
 import { act, fail, goto, poll, wait, type Transition } from "../transition.js";
 import { iso } from "./gating.js";
 import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
-import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
+import { driveMigrations, mediaToRestore, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveStarts } from "./shutdowns.js";
 import { isDone, nooutAfterReturn } from "./ceph-noout.js";
 
@@ -52,6 +52,8 @@ export function restoringNeeds(ctx: PatchContext): Needs {
     cluster: true,
     jobs: migrationJobs(ctx, ctx.status.migrationsToUndo ?? [], true),
     tasks: migrationTaskNeeds(ctx.status.migrationsToUndo ?? []),
+    // Ejected CD images are proven back from the guests' configs.
+    ...(mediaToRestore(ctx.status.migrationsToUndo ?? []) ? { guests: true } : {}),
     ...(rec && !rec.leftAt ? { services: [HA_LRM_UNIT] } : {}),
   };
 }

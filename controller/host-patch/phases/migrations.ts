@@ -7,11 +7,12 @@
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
 import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
-import { migrationCommand, migrationJobId } from "../commands.js";
+import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
 import { due, nextAttempt, retryDelayMs, retryMessage } from "../retry.js";
 import { iso } from "./gating.js";
+import { haRelocateOverdue } from "../ha-relocate.js";
 
 export interface MigrationStep {
   list: Migration[];
@@ -78,6 +79,18 @@ function follow(
 ): Migration {
   const cluster = obs.cluster!;
   const task = migrationTask(m, obs);
+  // HA relocates a container (stop, move, start): bounded by HA's own shutdown timeout and rounds.
+  const relocating =
+    m.mode === "ha" &&
+    m.type === "lxc" &&
+    (task === undefined || task.status === undefined || task.status === "OK");
+  const overdue = relocating
+    ? haRelocateOverdue(ctx.now, m.startedAt, task, arrived(m, cluster).ok)
+    : undefined;
+  if (overdue !== undefined) {
+    out.changed = true;
+    return { ...m, ...(task ? { taskId: task.upid } : {}), state: "Failed", message: overdue };
+  }
   if (task) {
     const seen: Migration = m.taskId === task.upid ? m : { ...m, taskId: task.upid };
     if (seen !== m) out.changed = true;
@@ -107,14 +120,19 @@ function follow(
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
   if (m.mode === "ha") {
-    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster))
+    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster)) {
+      out.actions.push(...ejects(m, back));
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
+    }
     return m;
   }
   const job = obs.jobs[migrationJobId(ctx.hp, m.vmid, back, m.attempt)];
-  if (job?.state === "unknown" && !ctx.halt)
+  if (job?.state === "unknown" && !ctx.halt) {
+    // The eject too: a crash may have come between recording the move and sending it (ejecting
+    // an empty drive again is harmless).
+    out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
-  else if (
+  } else if (
     job &&
     (job.state === "failed" || job.state === "timed-out" || (job.state === "exited" && job.exitCode !== 0))
   ) {
@@ -170,8 +188,61 @@ export function driveMigrations(
     return out;
   }
   startNext(ctx, out, back);
-  if (out.list.every((m) => m.state === "Done")) out.outcome = "done";
+  const mediaBack = back ? restoreMedia(ctx, out, obs) : true;
+  if (out.list.every((m) => m.state === "Done") && mediaBack) out.outcome = "done";
   return out;
+}
+
+/** How long after the migrate-back a CD image may take to be seen back in its drive. */
+export const MEDIA_RESTORE_BOUND_MS = 5 * 60_000;
+
+/** Migrations back whose ejected CD images are not yet proven back in their drives. */
+export function mediaToRestore(list: readonly Migration[]): boolean {
+  return list.some((m) => (m.ejectedMedia?.length ?? 0) > 0 && m.mediaRestored === undefined);
+}
+
+/**
+ * Once a VM is home, its ejected CD images go back in: `qm set` (harmless to repeat) until its config
+ * shows each image in its drive (proven from the world, so a crash in between changes nothing), then
+ * `mediaRestored: true`; not seen within MEDIA_RESTORE_BOUND_MS: `mediaRestored: false`, said in the
+ * history, and the patch goes on (a person re-inserts it). True when nothing is left to do.
+ */
+function restoreMedia(ctx: PatchContext, out: MigrationStep, obs: Observation): boolean {
+  let left = false;
+  out.list = out.list.map((m) => {
+    const media = m.ejectedMedia ?? [];
+    if (m.state !== "Done" || media.length === 0 || m.mediaRestored !== undefined) return m;
+    const g = obs.guests?.find((x) => x.vmid === m.vmid);
+    const back = media.every((x) => g?.localMedia?.some((y) => y.drive === x.drive && y.volume === x.volume));
+    const list = media.map((x) => `${x.drive}: ${x.volume}`).join(", ");
+    if (g && back) {
+      out.changed = true;
+      out.notes.push({ step: "migrate-back", outcome: "done", message: `${m.vmid}: put back ${list}` });
+      return { ...m, mediaRestored: true };
+    }
+    if (ctx.now - Date.parse(m.finishedAt ?? "") > MEDIA_RESTORE_BOUND_MS) {
+      out.changed = true;
+      const message = `${m.vmid}: could not put back ${list}; re-insert it with qm set ${m.vmid} --<drive> <image>,media=cdrom`;
+      out.notes.push({ step: "migrate-back", outcome: "failed", message });
+      return { ...m, mediaRestored: false, message };
+    }
+    left = true;
+    if (!ctx.halt && g)
+      for (const x of media)
+        out.actions.push(
+          run(cdromCommand(m.to, m.vmid, x.drive, x.volume), `re-insert ${x.volume} into ${m.vmid}`, true),
+        );
+    return m;
+  });
+  return !left;
+}
+
+/** evacuation.ejectLocalMedia: Proxmox refuses to move a local CD image, so it is ejected first. */
+function ejects(m: Migration, back: boolean): Action[] {
+  if (back) return [];
+  return (m.ejectedMedia ?? []).map((x) =>
+    run(cdromCommand(m.from, m.vmid, x.drive), `eject ${x.volume} from ${m.vmid}`),
+  );
 }
 
 /** Intent first: a crash after the write finds Running and checks the world before starting again. */
@@ -184,12 +255,13 @@ function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
     if (!due(m.retryAt, ctx.now)) return m;
     free -= 1;
     out.changed = true;
+    out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
     out.notes.push({
       step: step(back),
       outcome: "started",
-      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (${m.mode})`,
-      extra: { vmid: m.vmid, mode: m.mode },
+      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (${m.mode}${m.restart ? "; a restart: stopped, moved, started" : ""})`,
+      extra: { vmid: m.vmid, mode: m.mode, ...(m.restart ? { restart: true } : {}) },
     });
     return { ...m, state: "Running", startedAt: iso(ctx.now) };
   });

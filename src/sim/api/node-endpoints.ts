@@ -3,6 +3,7 @@ import { pendingUpgrades } from "../apt/plan.js";
 import { nodeMemoryUsed } from "../model/cluster.js";
 import { CPU_MODEL } from "../model/defaults.js";
 import { guestConfig } from "../model/guest-config.js";
+import { migratePrecondition } from "../ops/migrate-checks.js";
 import type { GuestState, HostState } from "../model/state.js";
 import { guestMaxDisk, guestMem, guestUptime, nodeCpu, nodeUptime } from "./metrics.js";
 import { ApiError, perl, registerEndpoints, type ApiRequest } from "./router.js";
@@ -282,6 +283,17 @@ export function registerNodeEndpoints(): void {
       node,
       params: { current: "bool", snapshot: "string" },
       get: (r) => guestConfig(guestOn(r, "lxc")),
+    },
+    {
+      // migrate_vm_precondition: check_lock first ("VM is locked (<lock>)"), then the checks.
+      pattern: new RegExp(`^/nodes/${NODE}/qemu/(\\d+)/migrate$`),
+      node,
+      params: { target: "string" },
+      get: (r) => {
+        const g = guestOn(r, "qemu");
+        if (g.lock) throw new ApiError(500, `VM is locked (${g.lock})`);
+        return migratePrecondition(r.sim.cluster(g.cluster)!, g);
+      },
     },
     {
       pattern: new RegExp(`^/nodes/${NODE}/qemu/(\\d+)/status/current$`),

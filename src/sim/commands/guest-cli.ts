@@ -1,8 +1,9 @@
 import { isQuorate } from "../model/cluster.js";
-import { guestConfig, localDisks } from "../model/guest-config.js";
+import { guestConfig } from "../model/guest-config.js";
 import type { GuestState, HostState } from "../model/state.js";
 import { OpError } from "../ops/errors.js";
 import { migrateGuest } from "../ops/migrate.js";
+import { storageUnavailable } from "../ops/migrate-checks.js";
 import { queueCrmCommand } from "../ops/ha.js";
 import { shutdownGuest, startGuest, stopGuest } from "../ops/power.js";
 import {
@@ -89,6 +90,13 @@ export async function runGuestCli(
     throw e;
   }
 }
+
+/** The drive keys a CD can sit in (qemu-server: ide0-3, sata0-5, scsi0-30). */
+const CD_KEYS = [
+  ...[0, 1, 2, 3].map((i) => `ide${i}`),
+  ...[0, 1, 2, 3, 4, 5].map((i) => `sata${i}`),
+  ...Array.from({ length: 31 }, (_, i) => `scsi${i}`),
+];
 
 function vmidOf(pos: string[], usage: string): number {
   return parseVmid(pos[0]!, usage);
@@ -255,6 +263,34 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
         return 0;
       },
     },
+    ...(type === "qemu"
+      ? ({
+          // `qm set <vmid> --ide2 none,media=cdrom`: only CD drives are modelled (insert, eject);
+          // a CD change is applied to a running VM at once (vmconfig_update_disk changes the media).
+          set: {
+            usage: "<vmid> [OPTIONS]",
+            opts: Object.fromEntries(CD_KEYS.map((k) => [k, "string" as const])),
+            positional: ["vmid"],
+            run: (ctx, host, pos, opts) => {
+              const g = localGuest(ctx, host, type, vmidOf(pos, u("set <vmid> [OPTIONS]")));
+              checkLock(g);
+              for (const key of CD_KEYS) {
+                const value = strOpt(opts, key);
+                if (value === undefined) continue;
+                if (!/(?:^|,)media=cdrom(?:,|$)/.test(value))
+                  throw new PveArgError(
+                    `400 Parameter verification failed.\n${key}: the simulator models CD drives only (media=cdrom)\n`,
+                  );
+                const i = g.devices.findIndex((d) => d.key === key);
+                if (i >= 0) g.devices[i] = { key, value };
+                else g.devices.push({ key, value });
+              }
+              ctx.sim.events.emit("guest-changed", g.vmid);
+              return 0;
+            },
+          },
+        } satisfies Record<string, SubCommand>)
+      : {}),
     unlock: {
       usage: "<vmid>",
       opts: {},
@@ -357,6 +393,10 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
             `400 Parameter verification failed.\ntarget: target is local node.\n\n${usage}\n`,
           );
         requireQuorum(ctx, host);
+        // migrate_vm's early check (before the HA branch); local devices and volumes are checked in
+        // the task itself (QemuMigrate prepare / phase 1), so HA's migrations meet them too.
+        const unavailable = type === "qemu" ? storageUnavailable(cluster, g, target) : undefined;
+        if (unavailable) throw new OpError(unavailable);
         if (g.ha && g.ha.state !== "ignored") {
           ctx.out(`Requesting HA migration for ${kind} ${vmid} to node ${target}\n`);
           queueCrmCommand(ctx.sim, host, `migrate ${type === "qemu" ? "vm" : "ct"}:${vmid} ${target}`);
@@ -375,17 +415,12 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
             throw new OpError("can't migrate running container without --online or --restart");
         } else {
           if (running && !online) throw new OpError("can't migrate running VM without --online");
-          if (g.devices.length > 0 && !boolOpt(opts, "force"))
-            throw new OpError(
-              `can't migrate VM which uses local devices: ${g.devices.map((d) => d.key).join(", ")}`,
-            );
-          if (running && !withLocal && localDisks(g, cluster.storages).length > 0)
-            throw new OpError("can't live migrate attached local disks without with-local-disks option");
         }
         await migrateGuest(ctx.sim, g, {
           target,
           online: running && online,
           withLocalDisks: withLocal,
+          force: boolOpt(opts, "force"),
           restart,
           shutdownTimeout: type === "lxc" ? intOpt(opts, "timeout") : undefined,
           via: "cli",

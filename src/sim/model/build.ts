@@ -364,6 +364,7 @@ export function buildState(fleet: Fleet, now: number): SimState {
       shared: storageShared(s.type, s.shared),
       content: [...s.content],
       snapshots: storageSnapshots(s.type, s.snapshots),
+      ...(s.nodes ? { nodes: [...s.nodes] } : {}),
     }));
     const pools = new Set(c.pools);
     for (const g of c.guests) if (g.pool) pools.add(g.pool);

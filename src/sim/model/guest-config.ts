@@ -69,3 +69,47 @@ export function localDisks(
 ): GuestState["disks"] {
   return guest.disks.filter((d) => !storages.find((s) => s.name === d.storage)?.shared);
 }
+
+/**
+ * What qemu-server's check_local_resources lists for a VM (src/pve/REFERENCE-local-resources.md):
+ * usbN (not a SPICE redirect), hostpciN, serialN (not `socket`), parallelN, virtiofsN. The simulator
+ * has no resource mappings, so every one of them blocks a live migration.
+ */
+export function localResources(guest: GuestState): string[] {
+  if (guest.type !== "qemu") return [];
+  return guest.devices
+    .filter(({ key, value }) => {
+      if (/^usb\d+$/.test(key)) return !/^(?:host=)?spice(?:,|$)/i.test(value);
+      if (/^serial\d+$/.test(key)) return value !== "socket";
+      return /^(?:hostpci|parallel|virtiofs)\d+$/.test(key);
+    })
+    .map((d) => d.key);
+}
+
+/** A CD drive in the config: `ide2: local:iso/x.iso,media=cdrom`, `ide2: none,media=cdrom`, `cdrom`. */
+export interface CdromDrive {
+  key: string;
+  /** `local:iso/x.iso`, `none`, or `cdrom` (the host's physical drive). */
+  volume: string;
+}
+
+export function cdromDrives(guest: GuestState): CdromDrive[] {
+  return guest.devices
+    .filter((d) => /^(?:ide|sata|scsi)\d+$/.test(d.key) && /(?:^|,)media=cdrom(?:,|$)/.test(d.value))
+    .map((d) => ({ key: d.key, volume: d.value.split(",")[0] ?? "none" }));
+}
+
+/** The storage of a volume id (`local:iso/x.iso` → `local`). */
+export function storageOf(volume: string): string | undefined {
+  return /^([A-Za-z][A-Za-z0-9._-]*):/.exec(volume)?.[1];
+}
+
+/** CD images that keep a VM from migrating: on a storage that is not shared, or the host's drive. */
+export function localCdroms(guest: GuestState, storages: { name: string; shared: boolean }[]): CdromDrive[] {
+  return cdromDrives(guest).filter((c) => {
+    if (c.volume === "none") return false;
+    if (c.volume === "cdrom") return true;
+    const s = storageOf(c.volume);
+    return !storages.find((x) => x.name === s)?.shared;
+  });
+}

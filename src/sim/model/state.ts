@@ -256,6 +256,8 @@ export interface StorageState {
   shared: boolean;
   content: string[];
   snapshots: boolean;
+  /** storage.cfg `nodes`: the only nodes that have it; undefined means every node. */
+  nodes?: string[];
 }
 
 export interface BackupArchive {

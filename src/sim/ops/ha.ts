@@ -432,11 +432,17 @@ function manageResources(sim: Sim, c: ClusterState, host: HostState): void {
             break;
           }
           startWorker(sim, node, g, async () => {
+            // PVECT::migrate always relocates: HA's own shutdown (60 s, not forced), then an offline
+            // move; the target's LRM starts it (the service is `started` there once the CRM reads
+            // the result). PVEVM::migrate passes force and with-local-disks (the precondition
+            // checks still refuse a running VM with local devices or a local CD image).
+            if (g.type === "lxc" && g.status === "running") await haStop(sim, g, undefined, "ha-relocate");
             await migrateGuest(sim, g, {
               target,
               online: g.type === "qemu" && g.status === "running",
-              withLocalDisks: false,
-              restart: g.type === "lxc",
+              withLocalDisks: g.type === "qemu",
+              force: true,
+              restart: false,
               via: "ha",
               log: () => undefined,
             });

@@ -4,6 +4,7 @@ import { localDisks } from "../model/guest-config.js";
 import type { GuestState, MigrationRecord } from "../model/state.js";
 import type { Sim } from "../world.js";
 import { OpError } from "./errors.js";
+import { localDeviceBlocker, volumeProblems } from "./migrate-checks.js";
 import { shutdownGuest, startGuest } from "./power.js";
 
 /**
@@ -27,6 +28,8 @@ export interface MigrateOptions {
   online: boolean;
   withLocalDisks: boolean;
   restart: boolean;
+  /** `qm migrate --force`: a stopped VM may move with local devices (HA's resource agent sets it). */
+  force?: boolean;
   /** `pct migrate --timeout`: the restart-mode shutdown timeout (default 180, never forced). */
   shutdownTimeout?: number;
   via: "cli" | "ha";
@@ -116,16 +119,29 @@ export async function migrateGuest(sim: Sim, g: GuestState, opts: MigrateOptions
         throw new OpError("migration aborted");
       }
     }
-    log(
-      `starting migration of ${g.type === "qemu" ? "VM" : "CT"} ${g.vmid} to node '${opts.target}' (${target.ip})`,
-    );
-    await sim.sleep(1, opts.signal);
-    if (!isOnline(target)) {
-      const msg = `migration aborted (duration ${duration()}): Can't connect to destination address using public key`;
+    const abort = (err: string): never => {
+      const msg = `migration aborted (duration ${duration()}): ${err}`;
       log(`ERROR: ${msg}`);
       record(false, msg);
       sim.finishTask(task, "migration aborted");
       throw new OpError("migration aborted");
+    };
+    // QemuMigrate::prepare: local devices end the task before phase 1.
+    const devices = g.type === "qemu" ? localDeviceBlocker(g, wasRunning, opts.force ?? false) : undefined;
+    if (devices) abort(devices);
+    log(
+      `starting migration of ${g.type === "qemu" ? "VM" : "CT"} ${g.vmid} to node '${opts.target}' (${target.ip})`,
+    );
+    await sim.sleep(1, opts.signal);
+    if (!isOnline(target)) abort("Can't connect to destination address using public key");
+    // scan_local_volumes (phase 1): every problem is logged, then the migration is aborted.
+    const problems = g.type === "qemu" ? volumeProblems(cluster, g, wasRunning, opts.withLocalDisks) : [];
+    if (problems.length > 0) {
+      for (const p of problems) log(p);
+      const err = "Problem found while scanning volumes - can't migrate VM - check log";
+      log(`ERROR: ${err}`);
+      log("aborting phase 1 - cleanup resources");
+      abort(err);
     }
     for (const d of disks) log(`found local disk '${d.volume}' (in current VM config)`);
     const live = g.type === "qemu" && wasRunning;
