@@ -17,6 +17,7 @@ import { readState } from "../../controller/runtime/state-reader.js";
 import type { CycleReport } from "../../controller/reports/cycle-report.js";
 import { spawnController } from "../support/controller-process.js";
 import { simDesiredState } from "../support/sim-desired.js";
+import { watchChild } from "./support/proc-sample.js";
 import type { BenchReport } from "./support/report.js";
 
 const NODES = 5;
@@ -68,34 +69,6 @@ function lowerBoundMs(): number {
   return NODES * (upgrade + migrate + TIMING.rebootSeconds + migrate) * 1000;
 }
 
-/**
- * CPU seconds (user+system) and peak RSS (VmHWM, KiB) of a live process, from /proc. Undefined once
- * it has exited: a zombie's status has no memory lines (its last sample read 0 MiB before this was
- * checked), and its stat no longer counts the time of threads that ended.
- */
-function sample(pid: number): { cpuS: number; peakKiB: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const hwm = /VmHWM:\s+(\d+)/.exec(status);
-    if (!hwm) return undefined;
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { cpuS: ticks / 100, peakKiB: Number(hwm[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The larger of two samples, field by field: both figures only grow while the process lives. */
-function maxSample(
-  a: { cpuS: number; peakKiB: number } | undefined,
-  b: { cpuS: number; peakKiB: number } | undefined,
-): { cpuS: number; peakKiB: number } | undefined {
-  if (!a || !b) return a ?? b;
-  return { cpuS: Math.max(a.cpuS, b.cpuS), peakKiB: Math.max(a.peakKiB, b.peakKiB) };
-}
-
 export async function run(): Promise<BenchReport> {
   const clock = new ScaledClock(SCALE);
   const sim = await startSimulator({ fleet: fleet(), clock });
@@ -119,12 +92,7 @@ spec:
       { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 },
       "ignore",
     );
-    let last: { cpuS: number; peakKiB: number } | undefined;
-    const poll = setInterval(() => {
-      if (child.pid !== undefined) last = maxSample(last, sample(child.pid));
-    }, 100);
-    const code = await new Promise<number | null>((done) => child.once("exit", done));
-    clearInterval(poll);
+    const { code, usage: last } = await watchChild(child);
     const plan = (await readState(state)).find((o) => o.kind === "HostPatchPlan");
     const reportPath = (plan?.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
     if (code !== 0 || !reportPath) throw new Error(`controller exited ${String(code)} without a report`);
