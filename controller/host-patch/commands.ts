@@ -54,16 +54,39 @@ export function shutdownJobId(hp: Pick<HostPatch, "spec">, vmid: number): string
  * One shell line of fixed, quoted steps joined with &&: nothing from desired state is pasted in raw.
  * The job runs under `sh -c`, so the environment is set with a constant assignment prefix.
  */
+const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
+
 export function upgradeJobArgv(spec: HostPatchPlanSpec): string[] {
   const u = spec.upgrade;
   const keep = u.dpkgOptions.flatMap((o) => ["-o", `Dpkg::Options::=${o}`]);
-  const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
   const steps: string[] = [];
   if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
   steps.push(noninteractive(["apt-get", "-y", ...keep, u.mode]));
   if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", "autoremove"]));
   if (u.autoclean) steps.push(quoteArgv(["apt-get", "autoclean"]));
   return ["sh", "-c", steps.join(" && ")];
+}
+
+/**
+ * The download ahead of a node's turn: the same index refresh and upgrade mode as the upgrade job,
+ * with `--download-only`, which fills /var/cache/apt/archives and takes no dpkg lock (so it never
+ * holds up another apt on the node); the turn's upgrade then installs from the cache.
+ */
+export function prefetchJobArgv(spec: HostPatchPlanSpec): string[] {
+  const u = spec.upgrade;
+  const steps: string[] = [];
+  if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
+  steps.push(noninteractive(["apt-get", "-y", "--download-only", u.mode]));
+  return ["sh", "-c", steps.join(" && ")];
+}
+
+export function prefetchCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+  return {
+    on: hp.spec.host,
+    argv: prefetchJobArgv(spec),
+    timeoutMs: parseDuration(spec.upgrade.timeout),
+    job: { id: jobId(hp, "prefetch") },
+  };
 }
 
 export const REBOOT_ARGV = ["systemctl", "reboot"];

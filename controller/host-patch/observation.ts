@@ -63,6 +63,8 @@ export interface PatchContext {
   schedule: { windows: WindowSpec[]; blackouts: WindowSpec[]; force: "windows" | "all" | false };
   /** Whether this node may take its turn at disruptive work now (order and maxUnavailable). */
   turn: Turn;
+  /** Whether a prefetch download may start now (fewer than upgrade.prefetch.maxParallel run in the cluster); unset: never (a dry run). */
+  prefetchSlot?: boolean;
   /** Nodes of this cluster already patched in this cycle (preferred migration targets). */
   patchedNodes: readonly string[];
   /** What ProxmoxCluster last published about this node, when fresh (within its observeInterval). */

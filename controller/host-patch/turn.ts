@@ -58,3 +58,14 @@ export function patchedInCycle(hp: HostPatch, siblings: readonly HostPatch[]): s
     )
     .map((x) => x.spec.host);
 }
+
+/**
+ * Whether another prefetch download may start in the cluster: fewer than `maxParallel` HostPatches
+ * of the cluster (this one aside) record one as running.
+ */
+export function prefetchSlot(hp: HostPatch, siblings: readonly HostPatch[], maxParallel: number): boolean {
+  const downloading = siblings.filter(
+    (x) => x.metadata.name !== hp.metadata.name && x.status?.prefetch?.state === "Running",
+  );
+  return downloading.length < maxParallel;
+}
