@@ -19,7 +19,7 @@ import { PHASES } from "./flow.js";
 import { emptyObservation, type Observation, type PatchContext } from "./observation.js";
 import { read } from "./read.js";
 import { fail, type Transition } from "./transition.js";
-import { patchedInCycle, prefetchSlot, turnOf } from "./turn.js";
+import { movesInFlight, patchedInCycle, prefetchSlot, turnOf } from "./turn.js";
 
 export class HostPatchReconciler implements Reconciler {
   readonly kind = "HostPatch" as const;
@@ -82,6 +82,7 @@ export class HostPatchReconciler implements Reconciler {
       schedule: { windows: schedule.windows, blackouts: schedule.blackouts, force: schedule.force },
       turn: turnOf(hp, siblings, cluster.spec.safety.maxUnavailable, selfNode),
       patchedNodes: patchedInCycle(hp, siblings),
+      movesInFlight: movesInFlight(hp, siblings),
       prefetchSlot: prefetchSlot(hp, siblings, plan.spec.upgrade.prefetch.maxParallel),
       ...published(cluster, hp.spec.host, now),
     };

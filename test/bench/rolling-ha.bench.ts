@@ -54,7 +54,7 @@ const GUESTS: { vmid: number; type: "qemu" | "lxc"; node: string; memoryMiB: num
 /** The new kernel image and its meta package, pve-manager and qemu-server. */
 const PACKAGES_PER_NODE = 4;
 
-function fleet(): FleetInput {
+export function fleet(): FleetInput {
   return {
     timing: TIMING,
     clusters: [
