@@ -107,3 +107,20 @@ export function prefetchSlot(hp: HostPatch, siblings: readonly HostPatch[], maxP
   );
   return downloading.length < maxParallel;
 }
+
+/** What of a HostPatch's status its siblings' turns, lanes, memory and prefetch slots depend on. */
+function turnRelevant(hp: HostPatch | undefined): string {
+  const s = hp?.status;
+  const moves = [...(s?.migrations ?? []), ...(s?.migrationsToUndo ?? [])].map((m) => `${m.vmid}:${m.state}`);
+  return JSON.stringify([s?.phase, s?.prefetch?.state, moves]);
+}
+
+/**
+ * Whether a change of `now` (from `old`) is news to the other HostPatches of its cluster: a phase
+ * change (a node verified opens the next one's turn), a migration that ended (a lane free, a guest
+ * gone), a prefetch that ended (a slot free). They are reconciled at once instead of at their next
+ * poll (wake on events).
+ */
+export function wakesSiblings(old: HostPatch | undefined, now: HostPatch): boolean {
+  return turnRelevant(old) !== turnRelevant(now);
+}

@@ -16,7 +16,8 @@ import { readState } from "../../controller/runtime/state-reader.js";
 import { placement, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "overlap.yaml");
-const TIMING = { pollMs: 1_000, waitMs: 3_000, idleMs: 60_000, rebootGraceMs: 180_000 };
+// A long waitMs: a node waiting for its turn is woken by its sibling's change, not by its next look.
+const TIMING = { pollMs: 1_000, waitMs: 600_000, idleMs: 60_000, rebootGraceMs: 180_000 };
 const PLAN = `apiVersion: refit.dev/v1alpha1
 kind: HostPatchPlan
 metadata: { name: pve-nodes }

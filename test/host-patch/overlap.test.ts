@@ -8,7 +8,7 @@ import type { HostPatch, HostPatchPhase } from "../../src/api/host-patch.js";
 import { PHASES } from "../../controller/host-patch/flow.js";
 import type { MovesInFlight } from "../../controller/host-patch/observation.js";
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
-import { movesInFlight, patchedInCycle, turnOf } from "../../controller/host-patch/turn.js";
+import { movesInFlight, patchedInCycle, turnOf, wakesSiblings } from "../../controller/host-patch/turn.js";
 import { cluster, context, evacGuest, guest, obs, status } from "./support.js";
 
 const GiB = 1024 ** 3;
@@ -137,5 +137,31 @@ describe("Evacuating beside the previous node's return", () => {
     );
     expect(t.kind).toBe("act");
     expect(t.kind === "act" && t.patch?.migrations?.map((m) => m.state)).toEqual(["Running", "Planned"]);
+  });
+});
+
+describe("wake on events: which sibling changes wake the other HostPatches of the cluster", () => {
+  const k = hp("pve1", "Verifying");
+  it("a phase change (node k verified) wakes them", () => {
+    expect(wakesSiblings(k, hp("pve1", "Restoring"))).toBe(true);
+  });
+  it("a migration that ended (a lane free, a guest gone) wakes them", () => {
+    const running = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Running")] });
+    const done = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Done")] });
+    expect(wakesSiblings(running, done)).toBe(true);
+  });
+  it("a prefetch that ended (a slot free) wakes them", () => {
+    const rec = { jobId: "j", startedAt: "t", state: "Running" as const };
+    expect(
+      wakesSiblings(
+        hp("pve3", "Preflight", { prefetch: rec }),
+        hp("pve3", "Preflight", { prefetch: { ...rec, state: "Done" } }),
+      ),
+    ).toBe(true);
+  });
+  it("a new message or timestamp alone does not (no reconcile storms)", () => {
+    expect(
+      wakesSiblings(hp("pve1", "Restoring", { message: "a" }), hp("pve1", "Restoring", { message: "b" })),
+    ).toBe(false);
   });
 });
