@@ -85,11 +85,12 @@ export function prepOf(status: Pick<Status, "dpkgRepair" | "heldPackages">): Upg
  * The job runs under `sh -c`, so the environment is set with a constant assignment prefix. apt waits
  * for the dpkg lock (an unattended-upgrades run) up to a bound instead of failing at once.
  */
+const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
+
 export function upgradeJobArgv(spec: HostPatchPlanSpec, prep: UpgradePrep = NO_PREP): string[] {
   const u = spec.upgrade;
   const keep = u.dpkgOptions.flatMap((o) => ["-o", `Dpkg::Options::=${o}`]);
   const lock = ["-o", `DPkg::Lock::Timeout=${UPGRADE_LOCK_TIMEOUT_SECONDS}`];
-  const noninteractive = (argv: string[]): string => `DEBIAN_FRONTEND=noninteractive ${quoteArgv(argv)}`;
   const steps: string[] = [];
   if (prep.repairDpkg) steps.push(noninteractive(["dpkg", "--configure", "-a"]));
   if (prep.hold.length > 0) steps.push(quoteArgv(aptMarkArgv("hold", prep.hold)));
@@ -98,6 +99,28 @@ export function upgradeJobArgv(spec: HostPatchPlanSpec, prep: UpgradePrep = NO_P
   if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", ...lock, "autoremove"]));
   if (u.autoclean) steps.push(quoteArgv(["apt-get", ...lock, "autoclean"]));
   return ["sh", "-c", steps.join(" && ")];
+}
+
+/**
+ * The download ahead of a node's turn: the same index refresh and upgrade mode as the upgrade job,
+ * with `--download-only`, which fills /var/cache/apt/archives and takes no dpkg lock (so it never
+ * holds up another apt on the node); the turn's upgrade then installs from the cache.
+ */
+export function prefetchJobArgv(spec: HostPatchPlanSpec): string[] {
+  const u = spec.upgrade;
+  const steps: string[] = [];
+  if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
+  steps.push(noninteractive(["apt-get", "-y", "--download-only", u.mode]));
+  return ["sh", "-c", steps.join(" && ")];
+}
+
+export function prefetchCommand(hp: Pick<HostPatch, "spec">, spec: HostPatchPlanSpec): RemoteCommand {
+  return {
+    on: hp.spec.host,
+    argv: prefetchJobArgv(spec),
+    timeoutMs: parseDuration(spec.upgrade.timeout),
+    job: { id: jobId(hp, "prefetch") },
+  };
 }
 
 export const REBOOT_ARGV = ["systemctl", "reboot"];

@@ -59,6 +59,13 @@ export function taskKey(on: string, vmid: number): string {
 
 export type Turn = { ok: true } | { ok: false; message: string };
 
+/** Other nodes' migrations of this cluster that have not ended (turn.ts movesInFlight). */
+export interface MovesInFlight {
+  /** How many of them run now: lanes of spec.evacuation.maxParallelMigrations they take. */
+  lanes: number;
+  moves: { vmid: number; from: string; to: string; running: boolean; owner: string }[];
+}
+
 /** Everything a decision reads; no I/O happens behind any of it. */
 export interface PatchContext {
   hp: Pick<HostPatch, "spec" | "metadata">;
@@ -74,6 +81,10 @@ export interface PatchContext {
   schedule: { windows: WindowSpec[]; blackouts: WindowSpec[]; force: "windows" | "all" | false };
   /** Whether this node may take its turn at disruptive work now (order and maxUnavailable). */
   turn: Turn;
+  /** Whether a prefetch download may start now (fewer than upgrade.prefetch.maxParallel run in the cluster); unset: never (a dry run). */
+  prefetchSlot?: boolean;
+  /** Other nodes' migrations not yet ended (a previous node's guests moving back); unset: none. */
+  movesInFlight?: MovesInFlight;
   /** Nodes of this cluster already patched in this cycle (preferred migration targets). */
   patchedNodes: readonly string[];
   /** What ProxmoxCluster last published about this node, when fresh (within its observeInterval). */

@@ -13,17 +13,21 @@ import { KeyedLock } from "../keyed-lock.js";
 import { planSchedule } from "../plan-scheduling.js";
 import { haltState } from "../runtime/kill-switch.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
-import type { ObjectKey } from "../runtime/store.js";
+import type { ObjectKey, WatchEvent } from "../runtime/store.js";
 import { apply, type ApplyTarget } from "./apply.js";
 import { PHASES } from "./flow.js";
 import { emptyObservation, type Observation, type PatchContext } from "./observation.js";
 import { read } from "./read.js";
 import { fail, type Transition } from "./transition.js";
-import { patchedInCycle, turnOf } from "./turn.js";
+import { movesInFlight, patchedInCycle, prefetchSlot, turnOf, wakesSiblings } from "./turn.js";
 
 export class HostPatchReconciler implements Reconciler {
   readonly kind = "HostPatch" as const;
   private readonly clusterLocks = new KeyedLock();
+  /** The HostPatches reconciled so far, by `namespace/cluster`: whom a sibling's change wakes. */
+  private readonly byCluster = new Map<string, Set<string>>();
+  /** A sibling's change that can open a turn, free a lane or a prefetch slot is reconciled at once. */
+  readonly watches = [{ kind: "HostPatch" as const, keys: (e: WatchEvent) => this.siblingsOf(e) }];
 
   constructor(private readonly deps: Deps) {}
 
@@ -35,10 +39,30 @@ export class HostPatchReconciler implements Reconciler {
     );
   }
 
+  private siblingsOf(event: WatchEvent): ObjectKey[] {
+    const hp = event.object as HostPatch;
+    const old = event.oldObject as HostPatch | undefined;
+    // A modification whose old version is unknown is not news: waking on it could ping-pong.
+    if (event.type === "DELETED" || (event.type === "MODIFIED" && !old) || !wakesSiblings(old, hp)) return [];
+    const namespace = hp.metadata.namespace ?? "";
+    const names = this.byCluster.get(`${namespace}/${hp.spec.clusterRef?.name ?? ""}`) ?? new Set();
+    return [...names]
+      .filter((n) => n !== hp.metadata.name)
+      .map((name) => ({ kind: "HostPatch" as const, namespace, name }));
+  }
+
+  private remember(hp: HostPatch): void {
+    const cluster = `${hp.metadata.namespace ?? ""}/${hp.spec.clusterRef?.name ?? ""}`;
+    const names = this.byCluster.get(cluster) ?? new Set<string>();
+    names.add(hp.metadata.name);
+    this.byCluster.set(cluster, names);
+  }
+
   private async reconcileLocked(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
     const { store } = this.deps;
     const hp = await store.get("HostPatch", key.namespace, key.name);
     if (!hp) return;
+    this.remember(hp);
     const plan = await store.get("HostPatchPlan", key.namespace, hp.spec.planRef.name);
     const cluster = hp.spec.clusterRef
       ? await store.get("ProxmoxCluster", key.namespace, hp.spec.clusterRef.name)
@@ -82,6 +106,8 @@ export class HostPatchReconciler implements Reconciler {
       schedule: { windows: schedule.windows, blackouts: schedule.blackouts, force: schedule.force },
       turn: turnOf(hp, siblings, cluster.spec.safety.maxUnavailable, selfNode),
       patchedNodes: patchedInCycle(hp, siblings),
+      movesInFlight: movesInFlight(hp, siblings),
+      prefetchSlot: prefetchSlot(hp, siblings, plan.spec.upgrade.prefetch.maxParallel),
       ...published(cluster, hp.spec.host, now),
     };
   }

@@ -1,10 +1,26 @@
 /** Whose turn it is in a rolling patch: pure functions of the HostPatches of one cluster. */
-import { isDisruptive, isTerminal, type HostPatch } from "../../src/api/host-patch.js";
-import type { Turn } from "./observation.js";
+import { isDisruptive, isTerminal, type HostPatch, type HostPatchPhase } from "../../src/api/host-patch.js";
+import type { MovesInFlight, Turn } from "./observation.js";
 
 /** Rolling order inside a plan: by node name, the controller's own node last. */
 export function rollingOrder(hosts: readonly string[], selfNode: string | undefined): string[] {
   return [...hosts].sort((a, b) => (a === selfNode ? 1 : 0) - (b === selfNode ? 1 : 0) || a.localeCompare(b));
+}
+
+/**
+ * Whether a node counts as out against the cluster's maxUnavailable: from its upgrade until it is
+ * verified. A node in Restoring is back, patched and verified; only its guests are still moving
+ * back, and those moves are counted against the migration lanes instead (movesInFlight). This is
+ * what lets node k+1 upgrade and evacuate while node k's guests return, and never go down before
+ * node k is verified.
+ */
+function isOut(phase: HostPatchPhase | undefined): boolean {
+  return isDisruptive(phase) && phase !== "Restoring";
+}
+
+/** An earlier node holds the next one in rolling order until it has ended, is blocked, or is back and verified. */
+function holdsOrder(phase: HostPatchPhase | undefined): boolean {
+  return !(isTerminal(phase) || phase === "Blocked" || phase === "Restoring");
 }
 
 /** Whether `hp` may start disruptive work: its turn in the plan's order, and a free slot in the cluster. */
@@ -14,7 +30,7 @@ export function turnOf(
   maxUnavailable: number,
   selfNode: string | undefined,
 ): Turn {
-  const busy = siblings.filter((x) => x.metadata.name !== hp.metadata.name && isDisruptive(x.status?.phase));
+  const busy = siblings.filter((x) => x.metadata.name !== hp.metadata.name && isOut(x.status?.phase));
   if (busy.length >= maxUnavailable) {
     return {
       ok: false,
@@ -35,9 +51,7 @@ export function turnOf(
     selfNode,
   );
   const before = order.slice(0, order.indexOf(hp.spec.host));
-  const waitingFor = mine.filter(
-    (x) => before.includes(x.spec.host) && !(isTerminal(x.status?.phase) || x.status?.phase === "Blocked"),
-  );
+  const waitingFor = mine.filter((x) => before.includes(x.spec.host) && holdsOrder(x.status?.phase));
   if (waitingFor.length > 0 && busy.length + waitingFor.length >= maxUnavailable) {
     return {
       ok: false,
@@ -47,14 +61,66 @@ export function turnOf(
   return { ok: true };
 }
 
-/** Nodes of this plan's cycle that are already patched: preferred migration targets. */
+/**
+ * Nodes of this plan's cycle that are already patched (verified, or done): preferred migration
+ * targets.
+ */
 export function patchedInCycle(hp: HostPatch, siblings: readonly HostPatch[]): string[] {
   return siblings
     .filter(
       (x) =>
         x.spec.planRef.name === hp.spec.planRef.name &&
         x.spec.cycle === hp.spec.cycle &&
-        x.status?.phase === "Succeeded",
+        (x.status?.phase === "Succeeded" || x.status?.phase === "Restoring"),
     )
     .map((x) => x.spec.host);
+}
+
+/**
+ * The other HostPatches' migrations of the cluster that have not ended (planned or running, both
+ * ways): their running ones take migration lanes, and their targets' memory is spoken for.
+ */
+export function movesInFlight(hp: HostPatch, siblings: readonly HostPatch[]): MovesInFlight {
+  const moves: MovesInFlight["moves"] = [];
+  for (const x of siblings) {
+    if (x.metadata.name === hp.metadata.name || !isDisruptive(x.status?.phase)) continue;
+    for (const m of [...(x.status?.migrations ?? []), ...(x.status?.migrationsToUndo ?? [])])
+      if (m.state === "Planned" || m.state === "Running")
+        moves.push({
+          vmid: m.vmid,
+          from: m.from,
+          to: m.to,
+          running: m.state === "Running",
+          owner: x.spec.host,
+        });
+  }
+  return { lanes: moves.filter((m) => m.running).length, moves };
+}
+
+/**
+ * Whether another prefetch download may start in the cluster: fewer than `maxParallel` HostPatches
+ * of the cluster (this one aside) record one as running.
+ */
+export function prefetchSlot(hp: HostPatch, siblings: readonly HostPatch[], maxParallel: number): boolean {
+  const downloading = siblings.filter(
+    (x) => x.metadata.name !== hp.metadata.name && x.status?.prefetch?.state === "Running",
+  );
+  return downloading.length < maxParallel;
+}
+
+/** What of a HostPatch's status its siblings' turns, lanes, memory and prefetch slots depend on. */
+function turnRelevant(hp: HostPatch | undefined): string {
+  const s = hp?.status;
+  const moves = [...(s?.migrations ?? []), ...(s?.migrationsToUndo ?? [])].map((m) => `${m.vmid}:${m.state}`);
+  return JSON.stringify([s?.phase, s?.prefetch?.state, moves]);
+}
+
+/**
+ * Whether a change of `now` (from `old`) is news to the other HostPatches of its cluster: a phase
+ * change (a node verified opens the next one's turn), a migration that ended (a lane free, a guest
+ * gone), a prefetch that ended (a slot free). They are reconciled at once instead of at their next
+ * poll (wake on events).
+ */
+export function wakesSiblings(old: HostPatch | undefined, now: HostPatch): boolean {
+  return turnRelevant(old) !== turnRelevant(now);
 }

@@ -47,6 +47,22 @@ export const upgradeSpec = z.strictObject({
   autoclean: z.boolean().default(true),
   holdPackages: z.array(z.string().min(1)).optional().describe("Packages never upgraded by this plan"),
   timeout: duration.default("60m").describe("Upper bound of the whole upgrade job"),
+  prefetch: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe("While a node waits for its turn, download its packages (apt-get --download-only)"),
+      maxParallel: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(4)
+        .describe("Nodes of a cluster downloading ahead at the same time"),
+    })
+    .prefault({})
+    .describe("Downloads ahead of each node's turn, so the turn installs from the node's cache"),
 });
 
 export const rebootSpec = z.strictObject({

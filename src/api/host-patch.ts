@@ -129,6 +129,15 @@ export const cephNooutRecord = z.strictObject({
   unsetAt: z.string().optional().describe("When the node's noout flag was gone from ceph health detail"),
 });
 
+/** The package download started ahead of the node's turn (spec.upgrade.prefetch). */
+export const prefetchRecord = z.strictObject({
+  jobId: z.string(),
+  startedAt: z.string().describe("When the download job was recorded (before it was started)"),
+  state: z.enum(["Running", "Done", "Failed"]),
+  finishedAt: z.string().optional(),
+  message: z.string().optional().describe("Why it failed (the turn's own upgrade downloads what is missing)"),
+});
+
 export const hostPatchStatus = z.strictObject({
   ...baseStatusShape,
   phase: hostPatchPhase.optional(),
@@ -176,6 +185,7 @@ export const hostPatchStatus = z.strictObject({
   bootIdAfterReboot: z.string().optional(),
   rebootIssuedAt: z.string().optional(),
   currentStep: stepIntent.optional(),
+  prefetch: prefetchRecord.optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   lastError: z

@@ -17,6 +17,7 @@ import { readState } from "../../controller/runtime/state-reader.js";
 import type { CycleReport } from "../../controller/reports/cycle-report.js";
 import { spawnController } from "../support/controller-process.js";
 import { simDesiredState } from "../support/sim-desired.js";
+import { watchChild } from "./support/proc-sample.js";
 import type { BenchReport } from "./support/report.js";
 
 const NODES = 5;
@@ -68,20 +69,6 @@ function lowerBoundMs(): number {
   return NODES * (upgrade + migrate + TIMING.rebootSeconds + migrate) * 1000;
 }
 
-/** CPU seconds (user+system) and peak RSS of a live process, from /proc. */
-function sample(pid: number): { cpuS: number; peakKiB: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const hwm = /VmHWM:\s+(\d+)/.exec(status);
-    return { cpuS: ticks / 100, peakKiB: Number(hwm?.[1] ?? 0) };
-  } catch {
-    return undefined;
-  }
-}
-
 export async function run(): Promise<BenchReport> {
   const clock = new ScaledClock(SCALE);
   const sim = await startSimulator({ fleet: fleet(), clock });
@@ -105,12 +92,7 @@ spec:
       { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 },
       "ignore",
     );
-    let last: { cpuS: number; peakKiB: number } | undefined;
-    const poll = setInterval(() => {
-      if (child.pid !== undefined) last = sample(child.pid) ?? last;
-    }, 100);
-    const code = await new Promise<number | null>((done) => child.once("exit", done));
-    clearInterval(poll);
+    const { code, usage: last } = await watchChild(child);
     const plan = (await readState(state)).find((o) => o.kind === "HostPatchPlan");
     const reportPath = (plan?.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
     if (code !== 0 || !reportPath) throw new Error(`controller exited ${String(code)} without a report`);

@@ -10,7 +10,12 @@ import { formatReport, type BenchModule } from "./support/report.js";
  * The benchmarks, in run order. Extension point: the rolling-patch makespan benchmark (issue 4) is
  * added here as "rolling-patch.bench.ts" by its owner.
  */
-export const BENCH_FILES: string[] = ["ssh-fanout.bench.ts", "observe.bench.ts", "rolling-patch.bench.ts"];
+export const BENCH_FILES: string[] = [
+  "ssh-fanout.bench.ts",
+  "observe.bench.ts",
+  "rolling-patch.bench.ts",
+  "rolling-ha.bench.ts",
+];
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);

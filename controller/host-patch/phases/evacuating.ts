@@ -21,6 +21,7 @@ import {
 } from "../transition.js";
 import { iso, notNow } from "./gating.js";
 import { decideEnterMaintenance } from "./ha-maintenance.js";
+import { evacuationHold, returnOrder, withIncoming } from "../in-flight.js";
 import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveShutdowns, shutdownJobs } from "./shutdowns.js";
 
@@ -60,7 +61,11 @@ export function evacuationPlan(ctx: PatchContext, obs: Observation): EvacPlan | 
   return planEvacuation(
     ctx.host,
     obs.guests ?? [],
-    evacuationTargets(cluster.resources.value, ha, ctx.patchedNodes),
+    withIncoming(
+      ctx,
+      evacuationTargets(cluster.resources.value, ha, ctx.patchedNodes),
+      cluster.resources.value.guests,
+    ),
     {
       mode: ev.mode,
       headroomPercent: ev.memoryHeadroomPercent,
@@ -119,6 +124,8 @@ function notAMember(ctx: PatchContext, obs: Observation): Transition | undefined
 function decideEvacuationPlan(ctx: PatchContext, obs: Observation): Transition {
   const rejoining = notAMember(ctx, obs);
   if (rejoining) return rejoining;
+  const hold = evacuationHold(ctx);
+  if (hold) return poll("Evacuating", hold);
   const plan = evacuationPlan(ctx, obs);
   if ("unreadable" in plan) return wait("GateClosed", `cluster resources cannot be read: ${plan.unreadable}`);
   if (plan.blocked) {
@@ -212,7 +219,7 @@ function evacuated(
   return goto("Rebooting", `${ctx.host} is empty; rebooting`, {
     patch: {
       ...patch,
-      migrationsToUndo: back ? (patch.migrations ?? []).map(reverse) : [],
+      migrationsToUndo: back ? returnOrder((patch.migrations ?? []).map(reverse), ctx.patchedNodes) : [],
       currentStep: undefined,
       ...(rec ? { haMaintenance: { ...rec, enteredAt: iso(ctx.now) } } : {}),
     },

@@ -6,6 +6,7 @@
  * Proxmox resumes a VM on the target before its task ends and holds `lock: migrate` until the end
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
+import { lanesTaken } from "../in-flight.js";
 import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
 import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
@@ -249,7 +250,8 @@ function ejects(m: Migration, back: boolean): Action[] {
 function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
   if (ctx.halt) return;
   const running = out.list.filter((m) => m.state === "Running").length;
-  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running);
+  // The lanes are the cluster's: another node's guests moving back take theirs (in-flight.ts).
+  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running - lanesTaken(ctx));
   out.list = out.list.map((m) => {
     if (m.state !== "Planned" || free === 0) return m;
     if (!due(m.retryAt, ctx.now)) return m;

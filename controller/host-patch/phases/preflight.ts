@@ -11,6 +11,7 @@ import { act, goto, run, wait, withPatch, type StatusPatch, type Transition } fr
 import { halted, iso, notNow } from "./gating.js";
 import { haMaintenanceLeftover } from "./ha-maintenance.js";
 import { isDone, nooutAfterReturn } from "./ceph-noout.js";
+import { listsFreshFromPrefetch, prefetchAtTurn, prefetchNeeds, prefetchWhileWaiting } from "../prefetch.js";
 
 export function decidePending(ctx: PatchContext): Transition {
   return goto("Preflight", "observing the node", {
@@ -29,17 +30,29 @@ export function decidePending(ctx: PatchContext): Transition {
       rebootIssuedAt: undefined,
       rebootDecision: undefined,
       currentStep: undefined,
+      prefetch: undefined,
       finishedAt: undefined,
       lastError: undefined,
     },
   });
 }
 
-/** Nothing is read while the node waits: its turn and the kill switch are known without SSH. */
-export function preflightNeeds(ctx: PatchContext): Needs {
+/**
+ * While the node waits only its prefetch download is read (its turn and the kill switch are known
+ * without SSH); at its turn, a download still running first, then the node.
+ */
+export function preflightNeeds(ctx: PatchContext, first?: Observation): Needs {
   if (repairing(ctx)) return repairNeeds(ctx);
-  if (ctx.halt || !ctx.turn.ok) return {};
-  return { refreshIndex: true, node: { pendingUpdates: true }, cluster: true, ceph: true };
+  if (ctx.halt || !ctx.turn.ok) return prefetchNeeds(ctx);
+  const download = prefetchNeeds(ctx);
+  if (download.jobs && (!first || first.jobs[download.jobs[0]!.id]?.state === "running")) return download;
+  return {
+    refreshIndex: !listsFreshFromPrefetch(ctx, first),
+    node: { pendingUpdates: true },
+    cluster: true,
+    ceph: true,
+    ...download,
+  };
 }
 
 export function decidePreflight(ctx: PatchContext, obs: Observation): Transition {
@@ -47,14 +60,17 @@ export function decidePreflight(ctx: PatchContext, obs: Observation): Transition
   if (repairing(ctx)) return decideRepair(ctx, obs);
   const stop = halted(ctx, "preflight");
   if (stop) return stop;
-  if (!ctx.turn.ok) return wait("WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
+  if (!ctx.turn.ok)
+    return prefetchWhileWaiting(ctx, obs, "WaitingForTurn", `${ctx.turn.message}${publishedNote(ctx)}`);
+  const download = prefetchAtTurn(ctx, obs);
+  if ("kind" in download) return download;
   if (obs.index && !obs.index.ok) return wait(busyOr(obs.index.reason), obs.index.message);
   if (!obs.node?.ok || !obs.cluster)
     return wait(
       "GateClosed",
       `the node cannot be observed: ${obs.node?.ok === false ? obs.node.message : "not read"}`,
     );
-  return decideFromObservation(ctx, obs.node.value, obs);
+  return withPatch(decideFromObservation(ctx, obs.node.value, obs), download);
 }
 
 /** While it waits, what the cluster's last observation said of this node: read there, not again here. */

@@ -37,6 +37,8 @@ interface AptOptions {
   purge: boolean;
   /** `-o DPkg::Lock::Timeout=N`: seconds apt waits for the dpkg lock (0, apt-get's default: none). */
   lockTimeout: number;
+  /** `-d`/`--download-only`: fill /var/cache/apt/archives, unpack nothing (and take no dpkg lock). */
+  downloadOnly: boolean;
 }
 
 function setOption(opts: AptOptions, kv: string): void {
@@ -58,6 +60,7 @@ function parseOptions(
     quiet: 0,
     purge: false,
     lockTimeout: 0,
+    downloadOnly: false,
   };
   let op: string | undefined;
   const pkgs: string[] = [];
@@ -124,8 +127,10 @@ function parseOptions(
         case "--verbose-versions":
         case "--fix-missing":
         case "--ignore-missing":
-        case "--no-download":
         case "--download-only":
+          opts.downloadOnly = true;
+          break;
+        case "--no-download":
         case "--force-yes":
           break;
         default:
@@ -140,7 +145,8 @@ function parseOptions(
         else if (c === "s") opts.simulate = true;
         else if (c === "f") opts.fixBroken = true;
         else if (c === "q") opts.quiet++;
-        else if (c === "V" || c === "u" || c === "m" || c === "d") continue;
+        else if (c === "d") opts.downloadOnly = true;
+        else if (c === "V" || c === "u" || c === "m") continue;
         else {
           ctx.err(`E: Command line option '${c}' [from ${a}] is not known.\n`);
           throw new AptExit(100);
@@ -193,6 +199,7 @@ function repoFailure(ctx: CommandContext, t: AptTarget): "unreachable" | "unauth
 }
 
 function fmtBytes(n: number): string {
+  if (n === 0) return "0 B";
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e8 ? 0 : 1)} MB`;
   return `${Math.max(1, Math.round(n / 1e3))} kB`;
 }
@@ -326,12 +333,15 @@ async function upgradeLike(
   }
   // Root's simulation takes the lock too (only a non-root one runs without it), and taking the lock
   // checks dpkg's journal (debSystem::Lock): an interrupted dpkg makes the simulation refuse as well.
-  if (await lockError(ctx, t, false, opts)) return 100;
-  if (dpkgInterrupted(ctx, t)) {
-    ctx.err(
-      "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
-    );
-    return 100;
+  // apt's CacheFile::OpenForInstall takes no dpkg lock for --download-only.
+  if (!opts.downloadOnly) {
+    if (await lockError(ctx, t, false, opts)) return 100;
+    if (dpkgInterrupted(ctx, t)) {
+      ctx.err(
+        "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n",
+      );
+      return 100;
+    }
   }
   const { changes, keptBack } = plan(t.apt, op, pkgs);
   ctx.out(READING);
@@ -349,7 +359,12 @@ async function upgradeLike(
   }
   if (changes.length === 0) return 0;
   const download = changes.reduce((s, c) => s + debSize(c.name), 0);
-  ctx.out(`Need to get ${fmtBytes(download)} of archives.\n`);
+  const toFetch = changes.filter((c) => !isCached(t, c)).reduce((s, c) => s + debSize(c.name), 0);
+  ctx.out(
+    toFetch === download
+      ? `Need to get ${fmtBytes(download)} of archives.\n`
+      : `Need to get ${fmtBytes(toFetch)}/${fmtBytes(download)} of archives.\n`,
+  );
   ctx.out(`After this operation, ${fmtBytes(download * 4)} of additional disk space will be used.\n`);
   if (t.diskFull) {
     ctx.err("E: You don't have enough free space in /var/cache/apt/archives/.\n");
@@ -359,7 +374,68 @@ async function upgradeLike(
     ctx.out("Do you want to continue? [Y/n] Abort.\n");
     return 1;
   }
+  if (opts.downloadOnly) return downloadOnly(ctx, t, changes);
   return install(ctx, t, changes);
+}
+
+function archiveName(c: PlannedChange): string {
+  return `${c.name}_${c.to.version}_${c.to.arch}.deb`;
+}
+
+function isCached(t: AptTarget, c: PlannedChange): boolean {
+  return t.apt.cachedArchives.includes(archiveName(c));
+}
+
+/**
+ * Fetches the archives not yet in /var/cache/apt/archives (a cached one is neither printed nor
+ * fetched again). Returns apt's exit code on a failed fetch, undefined when all are there.
+ */
+async function fetchArchives(
+  ctx: CommandContext,
+  t: AptTarget,
+  changes: PlannedChange[],
+): Promise<number | undefined> {
+  const per = ctx.sim.timing.aptPackageSeconds;
+  const failure = repoFailure(ctx, t);
+  const missing = changes.filter((c) => !isCached(t, c));
+  let n = 0;
+  for (const c of missing) {
+    n++;
+    const s = sourceFor(t, c.to);
+    if (failure && s.host === "download.proxmox.com") {
+      ctx.out(
+        `Err:${n} ${s.url} ${s.suite}/${s.component} amd64 ${c.name} ${c.to.arch} ${c.to.version}\n  Temporary failure resolving '${s.host}'\n`,
+      );
+      ctx.err(
+        `E: Failed to fetch ${s.url}/pool/${s.component}/${c.name[0]}/${c.name}/${c.name}_${c.to.version}_${c.to.arch}.deb  Temporary failure resolving '${s.host}'\nE: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?\n`,
+      );
+      return 100;
+    }
+    ctx.out(
+      `Get:${n} ${s.url} ${s.suite}/${s.component} amd64 ${c.name} ${c.to.arch} ${c.to.version} [${fmtBytes(debSize(c.name))}]\n`,
+    );
+    await ctx.sim.sleep(per * 0.2, ctx.signal);
+    t.apt.cachedArchives.push(archiveName(c));
+  }
+  // apt prints "Fetched" only when it fetched something.
+  if (missing.length === 0) return undefined;
+  const total = missing.reduce((s, c) => s + debSize(c.name), 0);
+  ctx.out(
+    `Fetched ${fmtBytes(total)} in ${Math.max(1, Math.round(per * 0.2 * missing.length))}s (${fmtBytes(total / Math.max(1, per * 0.2 * missing.length))}/s)\n`,
+  );
+  return undefined;
+}
+
+async function downloadOnly(ctx: CommandContext, t: AptTarget, changes: PlannedChange[]): Promise<number> {
+  try {
+    const failed = await fetchArchives(ctx, t, changes);
+    if (failed !== undefined) return failed;
+  } catch (e) {
+    if (e instanceof SimStopped) throw e;
+    return EXIT_HANGUP;
+  }
+  ctx.out("Download complete and in download only mode\n");
+  return 0;
 }
 
 async function install(ctx: CommandContext, t: AptTarget, changes: PlannedChange[]): Promise<number> {
@@ -368,30 +444,8 @@ async function install(ctx: CommandContext, t: AptTarget, changes: PlannedChange
   t.apt.lockHolder = { pid: ctx.pid, name: "apt-get" };
   let dpkgStarted = false;
   try {
-    const failure = repoFailure(ctx, t);
-    let n = 0;
-    for (const c of changes) {
-      n++;
-      const s = sourceFor(t, c.to);
-      if (failure && s.host === "download.proxmox.com") {
-        ctx.out(
-          `Err:${n} ${s.url} ${s.suite}/${s.component} amd64 ${c.name} ${c.to.arch} ${c.to.version}\n  Temporary failure resolving '${s.host}'\n`,
-        );
-        ctx.err(
-          `E: Failed to fetch ${s.url}/pool/${s.component}/${c.name[0]}/${c.name}/${c.name}_${c.to.version}_${c.to.arch}.deb  Temporary failure resolving '${s.host}'\nE: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?\n`,
-        );
-        return 100;
-      }
-      ctx.out(
-        `Get:${n} ${s.url} ${s.suite}/${s.component} amd64 ${c.name} ${c.to.arch} ${c.to.version} [${fmtBytes(debSize(c.name))}]\n`,
-      );
-      await sim.sleep(per * 0.2, ctx.signal);
-      t.apt.cachedArchives.push(`${c.name}_${c.to.version}_${c.to.arch}.deb`);
-    }
-    const total = changes.reduce((s, c) => s + debSize(c.name), 0);
-    ctx.out(
-      `Fetched ${fmtBytes(total)} in ${Math.max(1, Math.round(per * 0.2 * changes.length))}s (${fmtBytes(total / Math.max(1, per * 0.2 * changes.length))}/s)\n`,
-    );
+    const failed = await fetchArchives(ctx, t, changes);
+    if (failed !== undefined) return failed;
     dpkgStarted = true;
     ctx.out("(Reading database ... 78432 files and directories currently installed.)\n");
     for (const c of changes) {
@@ -514,7 +568,7 @@ async function fixBroken(ctx: CommandContext, t: AptTarget, opts: AptOptions): P
  * default output here is, so `-q` changes nothing over SSH.
  */
 const APT_OWN_LINE =
-  /^(Reading package lists\.\.\.|Building dependency tree\.\.\.|Reading state information\.\.\.|Calculating upgrade\.\.\.|The following | {2}\S|\d+ upgraded, |Need to get |After this operation|(Hit|Get|Ign|Err):\d|Fetched |.* is already the newest version|Do you want to continue)/;
+  /^(Reading package lists\.\.\.|Building dependency tree\.\.\.|Reading state information\.\.\.|Calculating upgrade\.\.\.|The following | {2}\S|\d+ upgraded, |Need to get |After this operation|(Hit|Get|Ign|Err):\d|Fetched |.* is already the newest version|Do you want to continue|Download complete and in download only mode)/;
 
 function veryQuiet(ctx: CommandContext): CommandContext {
   const quiet = Object.create(ctx) as CommandContext;
