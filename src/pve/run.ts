@@ -23,8 +23,19 @@ export async function run(exec: HostExec, argv: readonly string[], opts: RunOpti
   });
   const ok = opts.okExitCodes ?? [0];
   if (result.exitCode !== null && result.exitCode !== 127 && ok.includes(result.exitCode)) return result;
-  const output = result.stderr.trim().length > 0 ? result.stderr : result.stdout;
+  const output = failureOutput(result);
   throw commandError(argv, { exitCode: result.exitCode, signal: result.signal, output }, exec.host);
+}
+
+/**
+ * stderr, or stdout when stderr is empty. A Proxmox CLI worker run in the foreground (`qm migrate`,
+ * `pct migrate`) logs on stdout and says only the short task status on stderr (`migration aborted`):
+ * the ERROR lines of its log, which say why, go in front (src/pve/REFERENCE-local-resources.md).
+ */
+function failureOutput(result: ExecResult): string {
+  if (result.stderr.trim().length === 0) return result.stdout;
+  const why = result.stdout.split("\n").filter((l) => / ERROR: /.test(l));
+  return [...why.slice(-2), result.stderr].join("\n");
 }
 
 /** Runs argv for its stdout, which must be complete to be parsed. */

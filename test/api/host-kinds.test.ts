@@ -623,6 +623,7 @@ describe("HostPatchPlan", () => {
         memoryHeadroomPercent: 10,
         unmovable: "Block",
         withLocalDisks: true,
+        ejectLocalMedia: false,
         containerShutdownTimeout: "180s",
         preferPatchedNodes: true,
         shutdownTimeout: "180s",
