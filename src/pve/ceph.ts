@@ -70,7 +70,7 @@ const healthSchema = z.object({
 
 /** `ceph health detail --format json` (Nautilus+: `checks` keyed by code; `mutes` since Octopus). */
 export function parseCephHealth(text: string, ctx?: ParseContext): CephHealth {
-  const h = parseJsonWith(healthSchema, text, CEPH_HEALTH_ARGV.join(" "), ctx);
+  const h = parseJsonWith(healthSchema, jsonPart(text), CEPH_HEALTH_ARGV.join(" "), ctx);
   const checks = Object.entries(h.checks ?? {}).map(([code, c]) => ({
     code,
     severity: c.severity,
@@ -79,6 +79,16 @@ export function parseCephHealth(text: string, ctx?: ParseContext): CephHealth {
     muted: c.muted ?? false,
   }));
   return { status: h.status, checks };
+}
+
+/**
+ * The batch merges stderr into stdout, and the CLI may warn there first (librados config or keyring
+ * notices, one per line): the JSON is the last line that starts with `{`, to the end.
+ */
+function jsonPart(text: string): string {
+  const lines = text.split("\n");
+  const start = lines.findLastIndex((l) => l.startsWith("{"));
+  return start <= 0 ? text : lines.slice(start).join("\n");
 }
 
 const RANK: Record<CephStatus, number> = { HEALTH_OK: 0, HEALTH_WARN: 1, HEALTH_ERR: 2 };

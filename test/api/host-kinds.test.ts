@@ -630,6 +630,7 @@ describe("HostPatchPlan", () => {
         timeout: "30m",
       },
       gates: {},
+      ceph: { allowHealthWarn: false, noout: true },
       verify: { timeout: "10m" },
       concurrency: { maxParallel: 1, jitter: "0s", maxFailures: 0 },
       windowRefs: [],

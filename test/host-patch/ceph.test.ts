@@ -111,8 +111,13 @@ describe("Rebooting on a Ceph cluster", () => {
         phase: "AwaitingReturn",
         commands: ["notify BeforeReboot", "pve1: systemctl reboot"],
       },
-      check: (t) =>
-        expect(patchOf(t).cephNoout).toEqual({ cycle: "c1", requestedAt: at(5_000), setAt: at(0) }),
+      check: (t) => {
+        expect(patchOf(t).cephNoout).toEqual({ cycle: "c1", requestedAt: at(5_000), setAt: at(0) });
+        const notice = t.kind === "act" ? t.actions.find((a) => a.type === "notify") : undefined;
+        expect(notice?.type === "notify" && notice.notice.details).toMatchObject({
+          ceph: "noout set on pve1",
+        });
+      },
     },
     {
       name: "requested, not shown yet: waits and does not reboot",

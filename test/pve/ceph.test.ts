@@ -54,6 +54,11 @@ describe("parseCephHealth", () => {
     expect(parseCephHealth(fixture("ceph-health-detail.err.json.out")).status).toBe("HEALTH_ERR");
   });
 
+  it("skips warnings the CLI printed before its JSON (stderr is merged in the batch)", () => {
+    const text = `2026-12-04T02:00:00.000+0000 7f0c1a3fe6c0 -1 auth: unable to find a keyring on /etc/ceph/ceph.client.admin.keyring: (2) No such file or directory\n${fixture("ceph-health-detail.ok.json.out")}`;
+    expect(parseCephHealth(text).status).toBe("HEALTH_OK");
+  });
+
   it("rejects what is not Ceph's JSON", () => {
     expect(() => parseCephHealth("HEALTH_OK\n")).toThrow(/expected JSON/);
     expect(() => parseCephHealth('{"status":"HEALTH_MAYBE"}')).toThrow(/unexpected JSON shape/);

@@ -47,6 +47,7 @@ describe("simulated Ceph", () => {
     expect((await run(sim, "pve2", "cat /etc/pve/ceph.conf")).stdout).toContain("osd_pool_default_size = 3");
     expect((await run(sim, "pve1", "ceph health")).stdout).toBe("HEALTH_OK\n");
     expect(await healthOf(sim)).toEqual({ status: "HEALTH_OK", checks: [] });
+    expect((await run(sim, "pve3", "pveceph status")).stdout).toContain("health: HEALTH_OK");
     const s = await run(sim, "pve1", "ceph -s");
     expect(s.stdout).toContain("osd: 6 osds: 6 up, 6 in");
     expect(s.stdout).toContain("mon: 3 daemons, quorum pve1,pve2,pve3");
@@ -56,6 +57,11 @@ describe("simulated Ceph", () => {
     sim = await startSimulator({ fleet: fleet(false), clock: new ScaledClock(100) });
     expect((await run(sim, "pve1", "test -f /etc/pve/ceph.conf")).code).toBe(1);
     expect((await run(sim, "pve1", "ceph health")).code).toBe(127);
+    const pveceph = await run(sim, "pve1", "pveceph status");
+    expect({ code: pveceph.code, stderr: pveceph.stderr }).toEqual({
+      code: 255,
+      stderr: "binary not installed: /usr/bin/ceph-mon\n",
+    });
   });
 
   it("shows a node's noout flag as Ceph prints it (OSD_FLAGS), and the cluster-wide one (OSDMAP_FLAGS)", async () => {

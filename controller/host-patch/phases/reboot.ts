@@ -42,7 +42,9 @@ export function decideRebooting(ctx: PatchContext, obs: Observation): Transition
   const noout = nooutBeforeReboot(ctx, obs.ceph);
   if (!isDone(noout)) return noout;
   const before = ctx.status.bootIdBeforeReboot ?? node.bootId.value;
-  return act([beforeRebootNotice(ctx, node), run(rebootCommand(ctx.host), "reboot")], {
+  const ceph = noout.patch.cephNoout ?? ctx.status.cephNoout;
+  const cephNote = ceph?.setAt && !ceph.unsetAt ? `noout set on ${ctx.host}` : undefined;
+  return act([beforeRebootNotice(ctx, node, cephNote), run(rebootCommand(ctx.host), "reboot")], {
     phase: "AwaitingReturn",
     message: `reboot issued; waiting for ${ctx.host} to come back with a new boot_id`,
     patch: {
@@ -58,7 +60,7 @@ export function decideRebooting(ctx: PatchContext, obs: Observation): Transition
   });
 }
 
-function beforeRebootNotice(ctx: PatchContext, o: NodeObservation): Action {
+function beforeRebootNotice(ctx: PatchContext, o: NodeObservation, ceph?: string): Action {
   const reasons = ctx.status.rebootDecision?.reasons ?? [];
   return {
     type: "notify",
@@ -73,6 +75,7 @@ function beforeRebootNotice(ctx: PatchContext, o: NodeObservation): Action {
         rootUsedPercent: o.rootDisk.ok ? o.rootDisk.value.usedPercent : undefined,
         packages: (ctx.status.upgradedPackages ?? []).map((p) => `${p.name} ${p.from ?? ""} -> ${p.to}`),
         reasons,
+        ...(ceph ? { ceph } : {}),
         intent: `reboot ${ctx.host}, then prove its return by a new boot_id`,
       },
     },

@@ -7,7 +7,7 @@
  */
 import { cephHealth, crushTarget, monQuorum, osdsIn, type CephHealthView } from "../model/ceph.js";
 import type { CephSimState, ClusterState } from "../model/state.js";
-import { registerCommands } from "./registry.js";
+import { onPve, registerCommands } from "./registry.js";
 import type { CommandContext } from "./types.js";
 
 interface Parsed {
@@ -186,6 +186,25 @@ async function ceph(ctx: CommandContext): Promise<number> {
   return invalid(ctx, p);
 }
 
+/**
+ * `pveceph status` (pve-manager PVE/CLI/pveceph.pm): `check_ceph_inited`, then `ceph -s` with a 15 s
+ * timeout. On a node without Ceph, check_ceph_installed('ceph_mon') dies first.
+ */
+async function pveceph(ctx: CommandContext): Promise<number> {
+  if (ctx.place.kind !== "host") return 127;
+  if (ctx.argv[1] !== "status" || ctx.argv.length > 2) {
+    ctx.err(
+      `ERROR: unknown command 'pveceph ${ctx.argv.slice(1).join(" ")}'\nUSAGE: pveceph <COMMAND> [ARGS] [OPTIONS]\n`,
+    );
+    return 255;
+  }
+  if (ctx.place.host.files["/etc/pve/ceph.conf"] === undefined) {
+    ctx.err("binary not installed: /usr/bin/ceph-mon\n");
+    return 255;
+  }
+  return ceph({ ...ctx, argv: ["ceph", "--connect-timeout", "15", "-s"] });
+}
+
 /** ceph-common is installed on the nodes of a cluster that runs Ceph (`pveceph install`). */
 registerCommands([
   {
@@ -197,4 +216,5 @@ registerCommands([
       place.host.files["/etc/pve/ceph.conf"] !== undefined,
     handler: ceph,
   },
+  { name: "pveceph", path: "/usr/bin/pveceph", available: onPve, handler: pveceph },
 ]);
