@@ -153,7 +153,7 @@ export class ProxmoxClusterReconciler implements Reconciler {
 
 /** Kept-back packages are not "up to date": the summary names the nodes where a person must look. */
 function keptBackNote(nodes: readonly ObservedNode[]): string {
-  const kept = nodes.filter((n) => n.keptBack !== undefined && n.keptBack.length > 0);
+  const kept = nodes.flatMap((n) => (n.keptBack?.length ? [`${n.name}: ${n.keptBack.join(", ")}`] : []));
   if (kept.length === 0) return "";
-  return `; ${kept.length} with packages kept back that need a person (${kept.map((n) => `${n.name}: ${n.keptBack!.join(", ")}`).join("; ")})`;
+  return `; ${kept.length} with packages kept back that need a person (${kept.join("; ")})`;
 }

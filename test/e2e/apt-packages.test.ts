@@ -104,6 +104,9 @@ describe("packages kept back and held (simulator over SSH)", () => {
     // The cluster's status names the kept-back packages per node.
     const cluster = r.objects.find((o) => o.kind === "ProxmoxCluster");
     const nodes = (cluster?.status?.nodes ?? []) as { name: string; keptBack?: string[]; held?: string[] }[];
+    expect(cluster?.status?.conditions?.find((c) => c.type === "Ready")?.message).toContain(
+      "1 with packages kept back that need a person (pve2: proxmox-ve, zfsutils-linux)",
+    );
     expect(nodes.find((n) => n.name === "pve2")).toMatchObject({
       keptBack: ["proxmox-ve", "zfsutils-linux"],
       held: ["zfsutils-linux"],

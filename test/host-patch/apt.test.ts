@@ -211,6 +211,19 @@ describe("Preflight: apt refuses because dpkg was interrupted", () => {
     });
   });
 
+  it("apt still refusing after this cycle's repair: Failed, not a second repair", () => {
+    const value = { ...node({ audit: ["pve-manager"] }), pendingUpdates: unavailableFrom(interrupted) };
+    const s = status({
+      phase: "Preflight",
+      dpkgRepair: { packages: ["pve-manager"], problems: [], at: "t", via: "repair-job" },
+    });
+    const t = PHASES.Preflight.decide(
+      context({ status: s }),
+      obs({ node: { ok: true, value }, cluster: healthy }),
+    );
+    expect(t).toMatchObject({ kind: "fail", reason: "DpkgRepairFailed" });
+  });
+
   it("after the repair the upgrade keeps the report and does not repair again", () => {
     const s = status({
       phase: "Preflight",

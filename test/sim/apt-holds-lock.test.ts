@@ -118,3 +118,13 @@ describe("dpkg --audit", () => {
     expect((await run(s, "pve1", SIM)).code).toBe(0);
   });
 });
+
+describe("apt (not apt-get)", () => {
+  it("waits up to 120 s for the dpkg lock without a terminal, as apt 2.x does", async () => {
+    const s = await start(200);
+    s.faults.add({ kind: "aptLock", host: "pve1", pid: 1234, forSeconds: 60 });
+    const r = await run(s, "pve1", "apt -y dist-upgrade");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Setting up pve-manager (8.4.2) ...\n");
+  });
+});

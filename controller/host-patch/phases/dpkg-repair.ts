@@ -38,6 +38,13 @@ export function startRepair(
       requeue: "wait",
     });
   }
+  // One repair job per cycle (its id is per cycle): apt still refusing after it needs a person.
+  if (ctx.status.dpkgRepair?.via === "repair-job") {
+    const message = `${why}; dpkg --configure -a already ran in this cycle and apt still refuses: repair it by hand (dpkg --audit)`;
+    return fail("DpkgRepairFailed", message, {
+      notes: [{ step: DPKG_REPAIR_STEP, outcome: "failed", message }],
+    });
+  }
   const notYet = notNow(ctx, "the dpkg repair", parseDuration(ctx.spec.upgrade.timeout));
   if (notYet) return notYet;
   const audit = node.dpkgAudit?.ok ? node.dpkgAudit.value : { packages: [], problems: [] };

@@ -659,5 +659,12 @@ export async function apt(ctx: CommandContext): Promise<number> {
     }
     return 0;
   }
-  return aptGet(ctx);
+  // `apt` (not apt-get) waits 120 s for the dpkg lock without a terminal, forever with one
+  // (apt-private/private-cmndline.cc, Version::2.0::Dpkg::Lock::Timeout); SSH exec has no terminal.
+  // A later -o on the command line overrides it.
+  const withWait = Object.create(ctx) as CommandContext;
+  Object.defineProperty(withWait, "argv", {
+    value: [ctx.argv[0]!, "-o", "DPkg::Lock::Timeout=120", ...args],
+  });
+  return aptGet(withWait);
 }
