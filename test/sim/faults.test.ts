@@ -20,7 +20,7 @@ async function start(scale = 100): Promise<SimHandle> {
 
 describe("faults", () => {
   it("dropConnection tears the connection down while the command runs; a cut dist-upgrade leaves dpkg interrupted", async () => {
-    const s = await start(20);
+    const s = await start(5);
     s.faults.add({ kind: "dropConnection", host: "pve1", match: "dist-upgrade", afterSeconds: 3, times: 1 });
     const r = await run(s, "pve1", UPGRADE);
     expect(r.cut).toBe(true);
