@@ -107,6 +107,29 @@ describe("pvecm status in the simulator", () => {
     expect(parsePvecmStatus(await pvecm("pve1"))).toMatchObject({ quorate: true, quorum: 1, twoNode: true });
   });
 
+  it("two_node's wait_for_all: a node that boots while the other is down stays inquorate until it has seen it", async () => {
+    sim = await startSimulator({
+      fleet: fleet({ twoNode: true, qdevice: undefined }, [{}, {}]),
+      clock: new ScaledClock(100),
+    });
+    sim.faults.add({ kind: "crashWhileRebooting", host: "pve2", rebooting: "pve1", downSeconds: 600 });
+    await run(sim, "pve1", "systemctl reboot");
+    await eventually(() => sim!.history().reboots.some((r) => r.host === "pve1"), "pve1 back");
+    // pmxcfs and corosync come up over the boot (pvecm fails until pmxcfs runs).
+    await eventually(
+      async () => /^Nodes: +1$/m.test((await run(sim!, "pve1", "pvecm status")).stdout),
+      "pve1 a member",
+    );
+    const alone = await pvecm("pve1");
+    expect(alone).toMatch(/^Quorate: +No$/m);
+    const rows = JSON.parse(
+      (await run(sim, "pve1", "pvesh get /cluster/status --output-format json")).stdout,
+    ) as { type: string; quorate?: number }[];
+    expect(rows[0]).toMatchObject({ type: "cluster", quorate: 0 });
+    // pve2 powers on again: both seen at once, wait_for_all is satisfied.
+    await eventually(async () => /^Quorate: +Yes$/m.test(await pvecm("pve1")), "quorum with both nodes");
+  });
+
   it("refuses two_node together with a QDevice, as corosync does", async () => {
     await expect(
       startSimulator({ fleet: fleet({ twoNode: true, qdevice: {} }, [{}, {}]), clock: new ScaledClock(100) }),

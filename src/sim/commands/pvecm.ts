@@ -53,6 +53,7 @@ function quorumFlags(q: Quorum, cluster: ClusterState): string {
  * its own: only itself a member, its own votes, not quorate.
  */
 function localView(q: Quorum, local: HostState): Quorum {
+  if (local.waitingForAll && isOnline(local)) return { ...q, quorate: false };
   if (isOnline(local) || local.power !== "up") return q;
   return {
     ...q,

@@ -33,6 +33,8 @@ export function clusterQuorum(sim: Sim, cluster: ClusterState): Quorum {
   const qdevice = cluster.qdevice;
   const expectedVotes = hosts.reduce((s, h) => s + h.votes, 0) + (qdevice?.votes ?? 0);
   const members = hosts.filter(isOnline);
+  // wait_for_all is satisfied once every node is visible at the same time.
+  if (members.length === hosts.length) for (const h of hosts) delete h.waitingForAll;
   const qdeviceVotes =
     qdevice === undefined ? undefined : qdevice.alive && members.length > 0 ? qdevice.votes : 0;
   const totalVotes = members.reduce((s, h) => s + h.votes, 0) + (qdeviceVotes ?? 0);
@@ -51,7 +53,8 @@ export function isQuorate(sim: Sim, host: HostState): boolean {
   const c = sim.clusterOf(host);
   if (!c) return true;
   if (!c.standalone && !isOnline(host)) return false;
-  return clusterQuorum(sim, c).quorate;
+  const q = clusterQuorum(sim, c);
+  return q.quorate && !host.waitingForAll;
 }
 
 /** Memory in use on a node: the host's own plus every running guest and reserved incoming guests. */

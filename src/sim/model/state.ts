@@ -105,6 +105,11 @@ export interface HostState {
   vmid?: number;
   ip: string;
   votes: number;
+  /**
+   * wait_for_all (two_node turns it on): booted while not every node was up, so not quorate until
+   * it has seen all nodes at once (votequorum(5)).
+   */
+  waitingForAll?: boolean;
   memoryBytes: number;
   hostMemoryBytes: number;
   cpus: number;

@@ -95,6 +95,8 @@ export function bootHost(sim: Sim, host: HostState): void {
     });
   }
   host.power = "up";
+  // wait_for_all (on with two_node): a node that starts is quorate only once it has seen every node.
+  if (sim.clusterOf(host)?.twoNode) host.waitingForAll = true;
   sim.state.history.reboots.push({ host: host.name, at: sim.now(), kernel: host.kernelRunning });
   sim.events.emit("host-up", host.name);
   if (host.kind === "pve") startGuestsAfterBoot(sim, host);
