@@ -14,6 +14,7 @@ import type { ReconcileContext, ReconcileResult } from "../runtime/manager.js";
 import { AlreadyExistsError, NotFoundError } from "../runtime/store.js";
 import { inCycle, summaryOf } from "./cycle.js";
 import { generationOf } from "./decide.js";
+import { stallSeverity } from "./stall-severity.js";
 import { mutexKey, type World } from "./observe.js";
 import { childName, childSpec, newChild } from "./targets.js";
 import type { Action, ChildPlan, PlanStatus, StatusChange, Transition } from "./types.js";
@@ -137,7 +138,7 @@ async function perform(deps: Deps, world: World, action: Action): Promise<void> 
       return deps.notifier.notify({
         ...notice,
         event: "PlanStalled",
-        severity: "error",
+        severity: stallSeverity(plan),
         hosts: action.hosts,
         summary: `HostPatchPlan/${plan.metadata.name} stalled: ${message}`,
       });
@@ -161,7 +162,7 @@ async function finishCycle(
     await deps.notifier.notify({
       ...notice,
       event: "PlanStalled",
-      severity: "error",
+      severity: stallSeverity(plan),
       hosts: action.failed,
       summary: `HostPatchPlan/${plan.metadata.name} stalled: ${message}`,
     });

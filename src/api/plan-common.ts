@@ -8,7 +8,7 @@ export type PlanKind = z.infer<typeof planKind>;
 export const planRef = z.strictObject({ kind: planKind, name: objectName });
 export type PlanRef = z.infer<typeof planRef>;
 
-export const severity = z.enum(["info", "warning", "error"]);
+export const severity = z.enum(["info", "warning", "error", "critical"]);
 export type Severity = z.infer<typeof severity>;
 
 /** Events a plan can notify about. */

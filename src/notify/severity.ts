@@ -1,6 +1,6 @@
 import type { Severity } from "../api/plan-common.js";
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
 
 /** Whether an event of `severity` passes a `minSeverity` filter. */
 export function severityAllows(minSeverity: Severity, severity: Severity): boolean {

@@ -942,7 +942,7 @@ describe("HostPatchPlan", () => {
         code: "too_small",
         at: ["spec", "notifications", "channelRefs", 0, "name"],
       },
-      { set: ["spec", "notifications", "minSeverity"], to: "critical", code: "invalid_value" },
+      { set: ["spec", "notifications", "minSeverity"], to: "fatal", code: "invalid_value" },
       {
         set: ["spec", "notifications", "events"],
         to: ["Rebooted"],
@@ -1373,7 +1373,7 @@ describe("NotificationChannel", () => {
       { set: ["spec", "type"], to: undefined, code: "invalid_union", at: ["spec", "type"] },
       { set: ["spec", "type"], to: "Webhook", code: "invalid_union", at: ["spec", "type"] },
       { set: ["spec", "minSeverity"], to: "debug", code: "invalid_value" },
-      { set: ["spec", "minSeverity"], to: "critical", code: "invalid_value" },
+      { set: ["spec", "minSeverity"], to: "fatal", code: "invalid_value" },
       { set: ["spec", "timeout"], to: "10", code: "invalid_format" },
       { set: ["spec", "retries"], to: -1, code: "too_small" },
       { set: ["spec", "retries"], to: 21, code: "too_big" },

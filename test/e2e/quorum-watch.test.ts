@@ -3,7 +3,7 @@
  * one ScaledClock. pve1 reboots; while it is down pve2 loses power (fault crashWhileRebooting), so
  * pve3 is left with one vote of three. The controller must notice on its next poll, not when pve1
  * is back (pve1 + pve3 are quorate again by then): pve1's HostPatch fails QuorumLost, the plan
- * stalls with reason QuorumLost, the PlanStalled notice goes out at severity error, and nothing
+ * stalls with reason QuorumLost, the PlanStalled notice goes out at severity critical, and nothing
  * moves afterwards (no migration back, no other node touched).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -107,7 +107,7 @@ describe("quorum watched while a node is out (simulator over SSH)", () => {
       .map((r) => JSON.parse(r.body) as { event?: string; severity?: string; summary?: string })
       .filter((b) => b.event === "PlanStalled");
     expect(stalled).toHaveLength(1);
-    expect(stalled[0]).toMatchObject({ severity: "error" });
+    expect(stalled[0]).toMatchObject({ severity: "critical" });
     expect(stalled[0]?.summary).toMatch(/lost quorum while pve1 was rebooting/);
   }, 120_000);
 });

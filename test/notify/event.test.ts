@@ -27,7 +27,7 @@ describe("NotificationEvent", () => {
   it.each([
     ["a summary on two lines", { summary: "a\nb" }, "summary"],
     ["an unknown event", { event: "Rebooted" }, "event"],
-    ["an unknown severity", { severity: "critical" }, "severity"],
+    ["an unknown severity", { severity: "fatal" }, "severity"],
     ["an id with a space (it travels as a header)", { id: "a b" }, "id"],
     ["a time that is not ISO 8601", { at: "yesterday" }, "at"],
     ["an unknown field", { extra: 1 }, "(event)"],
@@ -63,12 +63,19 @@ describe("severityAllows", () => {
       "info>info:y",
       "info>warning:y",
       "info>error:y",
+      "info>critical:y",
       "warning>info:n",
       "warning>warning:y",
       "warning>error:y",
+      "warning>critical:y",
       "error>info:n",
       "error>warning:n",
       "error>error:y",
+      "error>critical:y",
+      "critical>info:n",
+      "critical>warning:n",
+      "critical>error:n",
+      "critical>critical:y",
     ]);
   });
 });

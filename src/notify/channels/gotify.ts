@@ -4,7 +4,7 @@ import { plainBody, title } from "../format.js";
 import { joinUrl, postWithRetries, secretUrl } from "../http.js";
 
 /** Gotify clients: 8+ pops up, 4-7 notifies with sound, below is quiet. */
-const PRIORITY: Record<Severity, number> = { info: 4, warning: 6, error: 8 };
+const PRIORITY: Record<Severity, number> = { info: 4, warning: 6, error: 8, critical: 10 };
 
 /**
  * Gotify: `POST <url>/message` with `{title, message, priority}`. The application token goes in the

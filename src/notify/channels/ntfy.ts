@@ -7,12 +7,13 @@ import type { Secret } from "../../secrets/secret.js";
 /** ntfy turns messages over 4,096 bytes into attachments; keep it a message. */
 const NTFY_MESSAGE_BYTES = 4000;
 /** ntfy priorities: 3 default, 4 high, 5 urgent. */
-const PRIORITY: Record<Severity, string> = { info: "3", warning: "4", error: "5" };
+const PRIORITY: Record<Severity, string> = { info: "3", warning: "4", error: "5", critical: "5" };
 /** Emoji short codes ntfy shows in front of the title. */
 const TAG: Record<Severity, string> = {
   info: "information_source",
   warning: "warning",
   error: "rotating_light",
+  critical: "sos",
 };
 
 /** ntfy: the message as the plain-text body POSTed to `<server>/<topic>`, metadata in headers. */

@@ -4,7 +4,12 @@ import type { NotificationEvent } from "../event.js";
 import { facts, title } from "../format.js";
 import { postWithRetries, secretUrl } from "../http.js";
 
-const COLOR: Record<Severity, string> = { info: "Default", warning: "Warning", error: "Attention" };
+const COLOR: Record<Severity, string> = {
+  info: "Default",
+  warning: "Warning",
+  error: "Attention",
+  critical: "Attention",
+};
 
 /**
  * An Adaptive Card in a message envelope: what Teams Workflows ("Post to a channel when a webhook
