@@ -481,9 +481,10 @@ describe("Evacuating: driving the plan", () => {
       }),
       expect: { kind: "goto", phase: "Rebooting" },
       check: (t) =>
+        // Containers go back first (a restart migration outlasts a live one: in-flight.ts returnOrder).
         expect(patchOf(t).migrationsToUndo?.map((m) => [m.vmid, m.from, m.to, m.state])).toEqual([
-          [100, "pve2", "pve1", "Planned"],
           [200, "pve2", "pve1", "Planned"],
+          [100, "pve2", "pve1", "Planned"],
         ]),
     },
     {

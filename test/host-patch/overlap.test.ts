@@ -8,7 +8,14 @@ import type { HostPatch, HostPatchPhase } from "../../src/api/host-patch.js";
 import { PHASES } from "../../controller/host-patch/flow.js";
 import type { MovesInFlight } from "../../controller/host-patch/observation.js";
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
-import { movesInFlight, patchedInCycle, turnOf, wakesSiblings } from "../../controller/host-patch/turn.js";
+import {
+  movesInFlight,
+  patchedInCycle,
+  siblingPhasesToWake,
+  turnOf,
+  wakesSiblings,
+} from "../../controller/host-patch/turn.js";
+import { returnOrder } from "../../controller/host-patch/in-flight.js";
 import { cluster, context, evacGuest, guest, obs, status } from "./support.js";
 
 const GiB = 1024 ** 3;
@@ -163,5 +170,25 @@ describe("wake on events: which sibling changes wake the other HostPatches of th
     expect(
       wakesSiblings(hp("pve1", "Restoring", { message: "a" }), hp("pve1", "Restoring", { message: "b" })),
     ).toBe(false);
+  });
+});
+
+describe("wake on events: whom a change wakes, by their phase", () => {
+  it("a phase change wakes those waiting for their turn or to plan an evacuation, not those mid-job", () => {
+    const w = siblingPhasesToWake(hp("pve1", "Verifying"), hp("pve1", "Restoring"));
+    expect([...w].sort()).toEqual(["Evacuating", "Preflight"]);
+  });
+  it("a finished migration wakes those evacuating or moving guests back", () => {
+    const running = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Running")] });
+    const done = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Done")] });
+    expect([...siblingPhasesToWake(running, done)].sort()).toEqual(["Evacuating", "Restoring"]);
+  });
+  it("returns go first from the node to be patched next, containers first", () => {
+    const r = (vmid: number, from: string, type: "qemu" | "lxc") => ({ vmid, from, type });
+    const order = returnOrder(
+      [r(101, "pve3", "qemu"), r(102, "pve2", "qemu"), r(201, "pve2", "lxc"), r(103, "pve4", "qemu")],
+      ["pve4"],
+    );
+    expect(order.map((m) => m.vmid)).toEqual([201, 102, 101, 103]);
   });
 });
