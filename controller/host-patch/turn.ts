@@ -84,13 +84,16 @@ export function movesInFlight(hp: HostPatch, siblings: readonly HostPatch[]): Mo
   const moves: MovesInFlight["moves"] = [];
   for (const x of siblings) {
     if (x.metadata.name === hp.metadata.name || !isDisruptive(x.status?.phase)) continue;
-    for (const m of [...(x.status?.migrations ?? []), ...(x.status?.migrationsToUndo ?? [])])
+    const out = (x.status?.migrations ?? []).map((m) => ({ m, back: false }));
+    const home = (x.status?.migrationsToUndo ?? []).map((m) => ({ m, back: true }));
+    for (const { m, back } of [...out, ...home])
       if (m.state === "Planned" || m.state === "Running")
         moves.push({
           vmid: m.vmid,
           from: m.from,
           to: m.to,
           running: m.state === "Running",
+          back,
           owner: x.spec.host,
         });
   }

@@ -96,7 +96,14 @@ describe("Evacuating beside the previous node's return", () => {
   it("does not plan while a guest of the previous node still moves off this node (it would move twice)", () => {
     const ctx = context({
       status: planning,
-      movesInFlight: inFlight({ vmid: 102, from: "pve1", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 102,
+        from: "pve1",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const t: Transition = PHASES.Evacuating.decide(
       ctx,
@@ -113,7 +120,14 @@ describe("Evacuating beside the previous node's return", () => {
   it("counts the memory of guests on their way to a target as used there", () => {
     const ctx = context({
       status: planning,
-      movesInFlight: inFlight({ vmid: 150, from: "pve3", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 150,
+        from: "pve3",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const o = obs({
       cluster: cluster({
@@ -136,7 +150,14 @@ describe("Evacuating beside the previous node's return", () => {
           { vmid: 101, type: "qemu", from: "pve1", to: "pve3", mode: "online", state: "Planned" },
         ],
       }),
-      movesInFlight: inFlight({ vmid: 150, from: "pve3", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 150,
+        from: "pve3",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const t = PHASES.Evacuating.decide(
       ctx,
@@ -190,5 +211,35 @@ describe("wake on events: whom a change wakes, by their phase", () => {
       ["pve4"],
     );
     expect(order.map((m) => m.vmid)).toEqual([201, 102, 101, 103]);
+  });
+});
+
+describe("lanes: guests going home yield to the next node's evacuation", () => {
+  it("a Restoring node starts no return while another node's evacuation waits for a lane", () => {
+    const ctx = context({
+      status: status({
+        phase: "Restoring",
+        rebootDecision: { required: true, reasons: ["kernel"] },
+        migrationsToUndo: [back(101, "pve3", "pve1", "Planned")],
+      }),
+      movesInFlight: {
+        lanes: 1,
+        moves: [
+          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2" },
+          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2" },
+        ],
+      },
+    });
+    const t = PHASES.Restoring.decide(
+      ctx,
+      obs({ cluster: cluster({ guests: [guest(101, "pve3", { hastate: "started" })] }) }),
+    );
+    expect(t.kind).toBe("wait");
+    const free = context({ ...ctx, movesInFlight: { lanes: 1, moves: [ctx.movesInFlight!.moves[0]!] } });
+    const t2 = PHASES.Restoring.decide(
+      free,
+      obs({ cluster: cluster({ guests: [guest(101, "pve3", { hastate: "started" })] }) }),
+    );
+    expect(t2.kind).toBe("act");
   });
 });
