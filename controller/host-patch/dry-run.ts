@@ -18,6 +18,7 @@ import {
   cdromCommand,
   migrationCommand,
   nooutCommand,
+  prefetchCommand,
   rebootCommand,
   shutdownCommand,
   startGuestCommand,
@@ -116,8 +117,12 @@ export async function previewHostPatchPlan(
   const { via, obs: clusterObs } = await observeClusterVia(access);
   const patched: string[] = [];
   const nodes: NodePlan[] = [];
-  for (const host of rollingOrder(hosts, selfNode)) {
-    const np = await previewNode(dryRunContext(plan, cluster, host, [...patched]), access, via, clusterObs);
+  const order = rollingOrder(hosts, selfNode);
+  for (const [i, host] of order.entries()) {
+    // The nodes after the first maxUnavailable wait for their turn: they download ahead (prefetch).
+    const waits = i >= cluster.spec.safety.maxUnavailable && plan.spec.upgrade.prefetch.enabled;
+    const ctx = dryRunContext(plan, cluster, host, [...patched]);
+    const np = await previewNode(ctx, access, via, clusterObs, waits);
     nodes.push(np);
     if (np.action === "patch") patched.push(host);
   }
@@ -135,6 +140,7 @@ async function previewNode(
   access: ClusterAccess,
   via: string,
   cluster: ClusterObservation,
+  prefetch = false,
 ): Promise<NodePlan> {
   const np = blank(ctx.host);
   const obs: Observation = { jobs: {}, cluster };
@@ -161,8 +167,10 @@ async function previewNode(
   np.reboot = { needed: reboot.required, reasons: reboot.reasons };
   np.action = "patch";
   np.why = `${np.pending.length} package(s) to upgrade${np.keptBack.length > 0 ? `, ${np.keptBack.length} kept back (need a person)` : ""}${reboot.required ? `; reboot: ${reboot.reasons.join("; ")}` : "; no reboot needed"}`;
-  const commands: RemoteCommand[] =
-    t.kind === "act" ? t.actions.flatMap((a) => (a.type === "run" ? [a.command] : [])) : [];
+  const commands: RemoteCommand[] = [
+    ...(prefetch ? [prefetchCommand(ctx.hp, ctx.spec)] : []),
+    ...(t.kind === "act" ? t.actions.flatMap((a) => (a.type === "run" ? [a.command] : [])) : []),
+  ];
   if (reboot.required && cluster.resources.ok) {
     obs.guests = await guestsOn(access, via, cluster.resources.value, ctx.host);
     const evac = evacuationPlan(ctx, obs);

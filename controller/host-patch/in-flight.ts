@@ -7,9 +7,17 @@ import type { GuestResource } from "../../src/pve/index.js";
 import type { EvacNode } from "./evacuation-plan.js";
 import type { PatchContext } from "./observation.js";
 
-/** Migration lanes other nodes' running migrations take from spec.evacuation.maxParallelMigrations. */
-export function lanesTaken(ctx: PatchContext): number {
-  return ctx.movesInFlight?.lanes ?? 0;
+/**
+ * Migration lanes of spec.evacuation.maxParallelMigrations this node may not use: those other
+ * nodes' running migrations take, and, for guests going back, those another node's evacuation
+ * still waits for. An evacuation is on the way to the next reboot; a guest going home runs as well
+ * where it is, so it yields.
+ */
+export function lanesTaken(ctx: PatchContext, back: boolean): number {
+  const moves = ctx.movesInFlight?.moves ?? [];
+  const running = moves.filter((m) => m.running).length;
+  const evacuationWaiting = back ? moves.filter((m) => !m.running && !m.back).length : 0;
+  return running + evacuationWaiting;
 }
 
 /**
@@ -63,4 +71,13 @@ export function returnOrder<M extends { from: string; type: "qemu" | "lxc" }>(
     .map((m, i) => ({ m, i }))
     .sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i)
     .map((x) => x.m);
+}
+
+/**
+ * The order guests leave in: containers first (a restart or an HA relocation outlasts a live
+ * migration, so starting the longest first finishes the evacuation sooner on few lanes), then in
+ * the plan's order.
+ */
+export function leaveOrder<M extends { type: "qemu" | "lxc" }>(moves: readonly M[]): M[] {
+  return [...moves.filter((m) => m.type === "lxc"), ...moves.filter((m) => m.type !== "lxc")];
 }

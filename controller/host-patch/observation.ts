@@ -63,7 +63,8 @@ export type Turn = { ok: true } | { ok: false; message: string };
 export interface MovesInFlight {
   /** How many of them run now: lanes of spec.evacuation.maxParallelMigrations they take. */
   lanes: number;
-  moves: { vmid: number; from: string; to: string; running: boolean; owner: string }[];
+  /** `back`: a guest going home (the owner is Restoring); otherwise leaving a node to be rebooted. */
+  moves: { vmid: number; from: string; to: string; running: boolean; back: boolean; owner: string }[];
 }
 
 /** Everything a decision reads; no I/O happens behind any of it. */

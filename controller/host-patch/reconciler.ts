@@ -3,7 +3,7 @@
  * decide, apply. HostPatches of one cluster reconcile one at a time, so two never take the last
  * free slot of `maxUnavailable`.
  */
-import { isTerminal, type HostPatch } from "../../src/api/host-patch.js";
+import { isTerminal, type HostPatch, type HostPatchPhase } from "../../src/api/host-patch.js";
 import type { HostPatchPlan } from "../../src/api/host-patch-plan.js";
 import type { ProxmoxCluster } from "../../src/api/proxmox-cluster.js";
 import { parseDuration } from "../../src/api/primitives.js";
@@ -19,13 +19,13 @@ import { PHASES } from "./flow.js";
 import { emptyObservation, type Observation, type PatchContext } from "./observation.js";
 import { read } from "./read.js";
 import { fail, type Transition } from "./transition.js";
-import { movesInFlight, patchedInCycle, prefetchSlot, turnOf, wakesSiblings } from "./turn.js";
+import { movesInFlight, patchedInCycle, prefetchSlot, siblingPhasesToWake, turnOf } from "./turn.js";
 
 export class HostPatchReconciler implements Reconciler {
   readonly kind = "HostPatch" as const;
   private readonly clusterLocks = new KeyedLock();
-  /** The HostPatches reconciled so far, by `namespace/cluster`: whom a sibling's change wakes. */
-  private readonly byCluster = new Map<string, Set<string>>();
+  /** The HostPatches seen so far with their last known phase, by `namespace/cluster`: whom a sibling's change wakes. */
+  private readonly byCluster = new Map<string, Map<string, HostPatchPhase | undefined>>();
   /** A sibling's change that can open a turn, free a lane or a prefetch slot is reconciled at once. */
   readonly watches = [{ kind: "HostPatch" as const, keys: (e: WatchEvent) => this.siblingsOf(e) }];
 
@@ -42,20 +42,26 @@ export class HostPatchReconciler implements Reconciler {
   private siblingsOf(event: WatchEvent): ObjectKey[] {
     const hp = event.object as HostPatch;
     const old = event.oldObject as HostPatch | undefined;
+    if (event.type === "DELETED") return [];
+    this.remember(hp);
     // A modification whose old version is unknown is not news: waking on it could ping-pong.
-    if (event.type === "DELETED" || (event.type === "MODIFIED" && !old) || !wakesSiblings(old, hp)) return [];
+    if (event.type === "MODIFIED" && !old) return [];
+    const wake = siblingPhasesToWake(old, hp);
+    if (wake.size === 0) return [];
     const namespace = hp.metadata.namespace ?? "";
-    const names = this.byCluster.get(`${namespace}/${hp.spec.clusterRef?.name ?? ""}`) ?? new Set();
-    return [...names]
-      .filter((n) => n !== hp.metadata.name)
-      .map((name) => ({ kind: "HostPatch" as const, namespace, name }));
+    const known =
+      this.byCluster.get(`${namespace}/${hp.spec.clusterRef?.name ?? ""}`) ??
+      new Map<string, HostPatchPhase | undefined>();
+    return [...known]
+      .filter(([name, phase]) => name !== hp.metadata.name && (phase === undefined || wake.has(phase)))
+      .map(([name]) => ({ kind: "HostPatch" as const, namespace, name }));
   }
 
   private remember(hp: HostPatch): void {
     const cluster = `${hp.metadata.namespace ?? ""}/${hp.spec.clusterRef?.name ?? ""}`;
-    const names = this.byCluster.get(cluster) ?? new Set<string>();
-    names.add(hp.metadata.name);
-    this.byCluster.set(cluster, names);
+    const known = this.byCluster.get(cluster) ?? new Map<string, HostPatchPhase | undefined>();
+    known.set(hp.metadata.name, hp.status?.phase);
+    this.byCluster.set(cluster, known);
   }
 
   private async reconcileLocked(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {

@@ -84,13 +84,16 @@ export function movesInFlight(hp: HostPatch, siblings: readonly HostPatch[]): Mo
   const moves: MovesInFlight["moves"] = [];
   for (const x of siblings) {
     if (x.metadata.name === hp.metadata.name || !isDisruptive(x.status?.phase)) continue;
-    for (const m of [...(x.status?.migrations ?? []), ...(x.status?.migrationsToUndo ?? [])])
+    const out = (x.status?.migrations ?? []).map((m) => ({ m, back: false }));
+    const home = (x.status?.migrationsToUndo ?? []).map((m) => ({ m, back: true }));
+    for (const { m, back } of [...out, ...home])
       if (m.state === "Planned" || m.state === "Running")
         moves.push({
           vmid: m.vmid,
           from: m.from,
           to: m.to,
           running: m.state === "Running",
+          back,
           owner: x.spec.host,
         });
   }
@@ -108,19 +111,30 @@ export function prefetchSlot(hp: HostPatch, siblings: readonly HostPatch[], maxP
   return downloading.length < maxParallel;
 }
 
-/** What of a HostPatch's status its siblings' turns, lanes, memory and prefetch slots depend on. */
-function turnRelevant(hp: HostPatch | undefined): string {
+function movesOf(hp: HostPatch | undefined): string {
   const s = hp?.status;
-  const moves = [...(s?.migrations ?? []), ...(s?.migrationsToUndo ?? [])].map((m) => `${m.vmid}:${m.state}`);
-  return JSON.stringify([s?.phase, s?.prefetch?.state, moves]);
+  return [...(s?.migrations ?? []), ...(s?.migrationsToUndo ?? [])].map((m) => `${m.vmid}:${m.state}`).join();
 }
 
 /**
- * Whether a change of `now` (from `old`) is news to the other HostPatches of its cluster: a phase
- * change (a node verified opens the next one's turn), a migration that ended (a lane free, a guest
- * gone), a prefetch that ended (a slot free). They are reconciled at once instead of at their next
- * poll (wake on events).
+ * Which siblings a change of `now` (from `old`) is news to, by their phase: a phase change (node k
+ * verified opens the next one's turn, frees its guests' node) to those waiting for their turn or to
+ * plan an evacuation; a migration that ended (a lane free, a guest gone) to those evacuating or
+ * moving guests back; a prefetch that ended (a slot free) to those waiting. They are reconciled at
+ * once instead of at their next look (wake on events); nodes in the middle of their own job, reboot
+ * or proof, and ended ones, are not disturbed.
  */
+export function siblingPhasesToWake(old: HostPatch | undefined, now: HostPatch): Set<HostPatchPhase> {
+  const wake = new Set<HostPatchPhase>();
+  if (old?.status?.phase !== now.status?.phase)
+    ["Preflight", "Evacuating"].forEach((p) => wake.add(p as HostPatchPhase));
+  if (movesOf(old) !== movesOf(now))
+    ["Evacuating", "Restoring"].forEach((p) => wake.add(p as HostPatchPhase));
+  if (old?.status?.prefetch?.state !== now.status?.prefetch?.state) wake.add("Preflight");
+  return wake;
+}
+
+/** Whether a change of `now` is news to any sibling (siblingPhasesToWake). */
 export function wakesSiblings(old: HostPatch | undefined, now: HostPatch): boolean {
-  return turnRelevant(old) !== turnRelevant(now);
+  return siblingPhasesToWake(old, now).size > 0;
 }

@@ -614,6 +614,7 @@ describe("HostPatchPlan", () => {
         autoremove: true,
         autoclean: true,
         timeout: "60m",
+        prefetch: { enabled: true, maxParallel: 4 },
       },
       reboot: { policy: "IfRequired", returnTimeout: "15m" },
       evacuation: {

@@ -81,5 +81,11 @@ describe("refit plan (dry run) against the simulator", () => {
     expect(commands.some((c) => /ha-manager migrate vm:101 pve[23]/.test(c))).toBe(true);
     expect(commands.some((c) => /pct migrate 200 pve[23] --restart 1/.test(c))).toBe(true);
     expect(commands.indexOf("systemctl reboot")).toBeGreaterThan(0);
+    // pve2 waits for pve1: it downloads its packages ahead first, then upgrades (prefetch).
+    const second = nodes.pve2?.commands.map((c) => c.command) ?? [];
+    expect(second[0]).toMatch(
+      /^systemd-run --unit refit-hp-cyclehash-prefetch .*apt-get -y --download-only dist-upgrade/,
+    );
+    expect(second[1]).toMatch(/^systemd-run --unit refit-hp-cyclehash-upgrade /);
   }, 120_000);
 });

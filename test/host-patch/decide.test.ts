@@ -307,10 +307,11 @@ describe("Evacuating: the plan, before anything moves", () => {
       obs: obs({ cluster: withHa, guests }),
       expect: { kind: "act", phase: "Evacuating", commands: [] },
       check: (t) =>
+        // Containers leave first (the longest move first: in-flight.ts leaveOrder).
         expect(patchOf(t).migrations?.map((m) => [m.vmid, m.mode, m.state])).toEqual([
+          [200, "restart", "Planned"],
           [100, "online", "Planned"],
           [101, "ha", "Planned"],
-          [200, "restart", "Planned"],
         ]),
     },
     {
@@ -328,7 +329,7 @@ describe("Evacuating: the plan, before anything moves", () => {
           guests: [101],
           requestedAt: new Date(NOW).toISOString(),
         });
-        expect(patchOf(t).migrations?.map((m) => m.vmid)).toEqual([100, 200]);
+        expect(patchOf(t).migrations?.map((m) => m.vmid)).toEqual([200, 100]);
       },
     },
     {
@@ -481,9 +482,10 @@ describe("Evacuating: driving the plan", () => {
       }),
       expect: { kind: "goto", phase: "Rebooting" },
       check: (t) =>
+        // Containers go back first (a restart migration outlasts a live one: in-flight.ts returnOrder).
         expect(patchOf(t).migrationsToUndo?.map((m) => [m.vmid, m.from, m.to, m.state])).toEqual([
-          [100, "pve2", "pve1", "Planned"],
           [200, "pve2", "pve1", "Planned"],
+          [100, "pve2", "pve1", "Planned"],
         ]),
     },
     {

@@ -8,7 +8,14 @@ import type { HostPatch, HostPatchPhase } from "../../src/api/host-patch.js";
 import { PHASES } from "../../controller/host-patch/flow.js";
 import type { MovesInFlight } from "../../controller/host-patch/observation.js";
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
-import { movesInFlight, patchedInCycle, turnOf, wakesSiblings } from "../../controller/host-patch/turn.js";
+import {
+  movesInFlight,
+  patchedInCycle,
+  siblingPhasesToWake,
+  turnOf,
+  wakesSiblings,
+} from "../../controller/host-patch/turn.js";
+import { returnOrder } from "../../controller/host-patch/in-flight.js";
 import { cluster, context, evacGuest, guest, obs, status } from "./support.js";
 
 const GiB = 1024 ** 3;
@@ -89,7 +96,14 @@ describe("Evacuating beside the previous node's return", () => {
   it("does not plan while a guest of the previous node still moves off this node (it would move twice)", () => {
     const ctx = context({
       status: planning,
-      movesInFlight: inFlight({ vmid: 102, from: "pve1", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 102,
+        from: "pve1",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const t: Transition = PHASES.Evacuating.decide(
       ctx,
@@ -106,7 +120,14 @@ describe("Evacuating beside the previous node's return", () => {
   it("counts the memory of guests on their way to a target as used there", () => {
     const ctx = context({
       status: planning,
-      movesInFlight: inFlight({ vmid: 150, from: "pve3", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 150,
+        from: "pve3",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const o = obs({
       cluster: cluster({
@@ -129,7 +150,14 @@ describe("Evacuating beside the previous node's return", () => {
           { vmid: 101, type: "qemu", from: "pve1", to: "pve3", mode: "online", state: "Planned" },
         ],
       }),
-      movesInFlight: inFlight({ vmid: 150, from: "pve3", to: "pve2", running: true, owner: "pve2" }),
+      movesInFlight: inFlight({
+        vmid: 150,
+        from: "pve3",
+        to: "pve2",
+        running: true,
+        back: true,
+        owner: "pve2",
+      }),
     });
     const t = PHASES.Evacuating.decide(
       ctx,
@@ -163,5 +191,55 @@ describe("wake on events: which sibling changes wake the other HostPatches of th
     expect(
       wakesSiblings(hp("pve1", "Restoring", { message: "a" }), hp("pve1", "Restoring", { message: "b" })),
     ).toBe(false);
+  });
+});
+
+describe("wake on events: whom a change wakes, by their phase", () => {
+  it("a phase change wakes those waiting for their turn or to plan an evacuation, not those mid-job", () => {
+    const w = siblingPhasesToWake(hp("pve1", "Verifying"), hp("pve1", "Restoring"));
+    expect([...w].sort()).toEqual(["Evacuating", "Preflight"]);
+  });
+  it("a finished migration wakes those evacuating or moving guests back", () => {
+    const running = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Running")] });
+    const done = hp("pve1", "Restoring", { migrationsToUndo: [back(101, "pve2", "pve1", "Done")] });
+    expect([...siblingPhasesToWake(running, done)].sort()).toEqual(["Evacuating", "Restoring"]);
+  });
+  it("returns go first from the node to be patched next, containers first", () => {
+    const r = (vmid: number, from: string, type: "qemu" | "lxc") => ({ vmid, from, type });
+    const order = returnOrder(
+      [r(101, "pve3", "qemu"), r(102, "pve2", "qemu"), r(201, "pve2", "lxc"), r(103, "pve4", "qemu")],
+      ["pve4"],
+    );
+    expect(order.map((m) => m.vmid)).toEqual([201, 102, 101, 103]);
+  });
+});
+
+describe("lanes: guests going home yield to the next node's evacuation", () => {
+  it("a Restoring node starts no return while another node's evacuation waits for a lane", () => {
+    const ctx = context({
+      status: status({
+        phase: "Restoring",
+        rebootDecision: { required: true, reasons: ["kernel"] },
+        migrationsToUndo: [back(101, "pve3", "pve1", "Planned")],
+      }),
+      movesInFlight: {
+        lanes: 1,
+        moves: [
+          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2" },
+          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2" },
+        ],
+      },
+    });
+    const t = PHASES.Restoring.decide(
+      ctx,
+      obs({ cluster: cluster({ guests: [guest(101, "pve3", { hastate: "started" })] }) }),
+    );
+    expect(t.kind).toBe("wait");
+    const free = context({ ...ctx, movesInFlight: { lanes: 1, moves: [ctx.movesInFlight!.moves[0]!] } });
+    const t2 = PHASES.Restoring.decide(
+      free,
+      obs({ cluster: cluster({ guests: [guest(101, "pve3", { hastate: "started" })] }) }),
+    );
+    expect(t2.kind).toBe("act");
   });
 });

@@ -21,7 +21,7 @@ import {
 } from "../transition.js";
 import { iso, notNow } from "./gating.js";
 import { decideEnterMaintenance } from "./ha-maintenance.js";
-import { evacuationHold, returnOrder, withIncoming } from "../in-flight.js";
+import { evacuationHold, leaveOrder, returnOrder, withIncoming } from "../in-flight.js";
 import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveShutdowns, shutdownJobs } from "./shutdowns.js";
 
@@ -78,7 +78,7 @@ export function evacuationPlan(ctx: PatchContext, obs: Observation): EvacPlan | 
 
 /** The status a plan is recorded as: the intent of every move, shutdown and HA request. */
 export function evacuationIntent(ctx: PatchContext, plan: EvacPlan): StatusPatch {
-  const migrations: Migration[] = plan.moves.map((m) => ({
+  const migrations: Migration[] = leaveOrder(plan.moves).map((m) => ({
     vmid: m.vmid,
     type: m.type,
     from: ctx.host,

@@ -250,8 +250,8 @@ function ejects(m: Migration, back: boolean): Action[] {
 function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
   if (ctx.halt) return;
   const running = out.list.filter((m) => m.state === "Running").length;
-  // The lanes are the cluster's: another node's guests moving back take theirs (in-flight.ts).
-  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running - lanesTaken(ctx));
+  // The lanes are the cluster's: other nodes' moves take theirs; returns yield to an evacuation (in-flight.ts).
+  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running - lanesTaken(ctx, back));
   out.list = out.list.map((m) => {
     if (m.state !== "Planned" || free === 0) return m;
     if (!due(m.retryAt, ctx.now)) return m;
