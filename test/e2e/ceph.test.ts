@@ -49,7 +49,8 @@ function timeline(h: History, host: string) {
 function firstTouch(h: History, host: string): number {
   const times = [
     firstAt(h, host, /osd set-group noout/),
-    firstAt(h, host, /systemd-run .*dist-upgrade/),
+    // The upgrade job; a prefetch (apt-get --download-only, as a job) only fills the package cache.
+    firstAt(h, host, /^(?!.*--download-only).*systemd-run .*dist-upgrade/),
     firstAt(h, host, /systemctl reboot/),
     h.migrations.find((m) => m.from === host)?.startedAt,
   ].filter((t): t is number => t !== undefined && !Number.isNaN(t));
