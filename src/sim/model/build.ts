@@ -419,7 +419,10 @@ export function buildState(fleet: Fleet, now: number): SimState {
     });
     // pveceph init writes /etc/pve/ceph.conf (the cluster file system: every node sees it).
     if (cluster.ceph) {
-      const conf = cephConf(cluster.ceph, cluster.nodes.map((n) => state.hosts[n]!.ip));
+      const conf = cephConf(
+        cluster.ceph,
+        cluster.nodes.map((n) => state.hosts[n]!.ip),
+      );
       for (const n of cluster.nodes) state.hosts[n]!.files["/etc/pve/ceph.conf"] = conf;
     }
     for (const g of c.guests) {
