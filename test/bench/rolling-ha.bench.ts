@@ -6,16 +6,10 @@
  * lower bounds (support/rolling-bounds.ts), the controller's real-time overhead per node (its gap
  * to the overlapped bound, in real time), its CPU time and peak RSS.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type FleetInput } from "../../src/sim/index.js";
-import { readState } from "../../controller/runtime/state-reader.js";
 import type { CycleReport } from "../../controller/reports/cycle-report.js";
-import { spawnController } from "../support/controller-process.js";
-import { simDesiredState } from "../support/sim-desired.js";
-import { watchChild } from "./support/proc-sample.js";
+import { runCycle } from "./support/controller-cycle.js";
 import type { BenchReport, BenchRow } from "./support/report.js";
 import {
   overlappedBound,
@@ -101,31 +95,7 @@ async function runAt(scale: number): Promise<Run> {
   const clock = new ScaledClock(scale);
   const sim = await startSimulator({ fleet: fleet(), clock });
   try {
-    const desired = simDesiredState(
-      sim,
-      `apiVersion: refit.dev/v1alpha1
-kind: HostPatchPlan
-metadata: { name: pve-nodes }
-spec:
-  clusterRef: { name: pve-lab }
-  targets: { nodes: ["pve*"] }
-  evacuation: { maxParallelMigrations: ${PARALLEL} }
-`,
-    );
-    const state = mkdtempSync(join(tmpdir(), "refit-bench-ha-"));
-    const child = spawnController(
-      desired,
-      state,
-      clock,
-      { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 },
-      "ignore",
-    );
-    const { code, usage } = await watchChild(child);
-    const plan = (await readState(state)).find((o) => o.kind === "HostPatchPlan");
-    const reportPath = (plan?.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
-    if (code !== 0 || !reportPath)
-      throw new Error(`controller exited ${String(code)} at ${scale}x without a report`);
-    const report = JSON.parse(readFileSync(reportPath, "utf8")) as CycleReport;
+    const { report, usage } = await runCycle(sim, clock, PARALLEL);
     return { scale, report, cpuS: usage?.cpuS ?? 0, peakKiB: usage?.peakKiB ?? 0 };
   } finally {
     await sim.stop();

@@ -8,16 +8,9 @@
  * (rebootSeconds) + migration back (as evacuation). Polling, SSH and HA rounds make the real makespan
  * longer; the goal is a ratio of at most 1.10.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type FleetInput } from "../../src/sim/index.js";
-import { readState } from "../../controller/runtime/state-reader.js";
-import type { CycleReport } from "../../controller/reports/cycle-report.js";
-import { spawnController } from "../support/controller-process.js";
-import { simDesiredState } from "../support/sim-desired.js";
-import { watchChild } from "./support/proc-sample.js";
+import { runCycle } from "./support/controller-cycle.js";
 import type { BenchReport } from "./support/report.js";
 
 const NODES = 5;
@@ -73,30 +66,7 @@ export async function run(): Promise<BenchReport> {
   const clock = new ScaledClock(SCALE);
   const sim = await startSimulator({ fleet: fleet(), clock });
   try {
-    const desired = simDesiredState(
-      sim,
-      `apiVersion: refit.dev/v1alpha1
-kind: HostPatchPlan
-metadata: { name: pve-nodes }
-spec:
-  clusterRef: { name: pve-lab }
-  targets: { nodes: ["pve*"] }
-  evacuation: { maxParallelMigrations: ${PARALLEL} }
-`,
-    );
-    const state = mkdtempSync(join(tmpdir(), "refit-bench-state-"));
-    const child = spawnController(
-      desired,
-      state,
-      clock,
-      { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 },
-      "ignore",
-    );
-    const { code, usage: last } = await watchChild(child);
-    const plan = (await readState(state)).find((o) => o.kind === "HostPatchPlan");
-    const reportPath = (plan?.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
-    if (code !== 0 || !reportPath) throw new Error(`controller exited ${String(code)} without a report`);
-    const report = JSON.parse(readFileSync(reportPath, "utf8")) as CycleReport;
+    const { report, usage: last } = await runCycle(sim, clock, PARALLEL);
     const bound = lowerBoundMs();
     const ratio = report.durationMs / bound;
     return {

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { planCommand } from "../../controller/cli/commands/plan.js";
-import { runController } from "../../controller/cli/commands/run.js";
+import { runOnce } from "../support/run-once.js";
 import type { PlanPreview } from "../../controller/host-patch/dry-run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
 import { spawnController } from "../support/controller-process.js";
@@ -91,22 +91,7 @@ describe("Ceph: noout around each reboot, and nothing moves while Ceph recovers"
     const clock = new ScaledClock(60);
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, rollingPlan());
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-ceph-"));
-    const err: string[] = [];
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      { out: () => undefined, err: (l) => err.push(l) },
-    );
-    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
-    const phases = Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase]));
+    const { code, phases, err, patches } = await runOnce({ desired, clock, timing: TIMING });
     expect({ code, phases, err }).toMatchObject({
       code: 0,
       phases: { pve1: "Succeeded", pve2: "Succeeded", pve3: "Skipped" },
@@ -141,23 +126,10 @@ describe("Ceph: noout around each reboot, and nothing moves while Ceph recovers"
     const clock = new ScaledClock(60);
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, rollingPlan("  ceph: { noout: false }\n"));
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-ceph-nonoout-"));
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      { out: () => undefined, err: () => undefined },
-    );
-    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
+    const { code, phases } = await runOnce({ desired, clock, timing: TIMING });
     expect({
       code,
-      phases: Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase])),
+      phases,
     }).toEqual({
       code: 0,
       phases: { pve1: "Succeeded", pve2: "Succeeded", pve3: "Skipped" },

@@ -4,15 +4,11 @@
  * outside the corosync membership until it rejoins (its writes fail with `cluster not ready - no
  * quorum?`, the others see it offline). The controller waits and retries; no node fails for it.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
-import { cliIo, recordingLogger } from "../support/recording.js";
+import { runOnce } from "../support/run-once.js";
 import { placement, ROLLING_HOME, rollingPlan, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "cluster-services.yaml");
@@ -29,28 +25,13 @@ describe("cluster services restarting during an upgrade (simulator over SSH)", (
     const clock = new ScaledClock(50);
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, rollingPlan());
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
-    const log = recordingLogger();
-    const { io, out, err } = cliIo();
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        log,
-        timing: TIMING,
-        checkEveryMs: 50,
-      },
-      io,
-    );
-
-    const objects = await readState(state);
-    const phases = Object.fromEntries(
-      objects.filter((o) => o.kind === "HostPatch").map((o) => [String(o.spec.host), o.status?.phase]),
-    );
-    expect({ code, phases, out, err, log: log.lines.slice(-10) }).toMatchObject({
+    const { code, phases, out, err, log } = await runOnce({
+      desired,
+      clock,
+      timing: TIMING,
+      checkEveryMs: 50,
+    });
+    expect({ code, phases, out, err, log: log.slice(-10) }).toMatchObject({
       code: 0,
       phases: { pve1: "Succeeded", pve2: "Succeeded", pve3: "Skipped" },
     });

@@ -4,14 +4,11 @@
  * the reboot (forcing one that ignores the request) and starts exactly those again afterwards,
  * whatever their onboot.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
+import { runOnce } from "../support/run-once.js";
 import { placement, ROLLING_HOME, rollingPlan, simDesiredState } from "../support/sim-desired.js";
 
 const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
@@ -27,15 +24,7 @@ async function patch(fleet: string, evacuation: string, prepare: (s: SimHandle) 
   sim = await startSimulator({ fleet: join(import.meta.dirname, "fleets", fleet), clock });
   prepare(sim);
   const desired = simDesiredState(sim, rollingPlan(`  evacuation: ${evacuation}\n`));
-  const state = mkdtempSync(join(tmpdir(), "refit-e2e-evac-"));
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runController(
-    { desired, state, once: true, killSwitch: join(state, "STOP"), clock, timing: TIMING, checkEveryMs: 100 },
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
-  const phases = Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase]));
+  const { code, out, err, phases, patches } = await runOnce({ desired, clock, timing: TIMING });
   return { code, out, err, phases, patches, history: sim.history(), snapshot: sim.snapshot() };
 }
 

@@ -7,12 +7,12 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliIo, recordingLogger } from "../support/recording.js";
+import { recordingLogger } from "../support/recording.js";
+import { runOnce } from "../support/run-once.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle, type SimHistory } from "../../src/sim/index.js";
 import { Controller } from "../../controller/app.js";
-import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
 import type { Logger } from "../../src/log/logger.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
@@ -163,26 +163,13 @@ describe("host patch failures (simulator over SSH)", () => {
     sim = await startSimulatorRetrying({ fleet: join(FLEETS, "rolling.yaml"), clock });
     sim.faults.add({ kind: "neverReturns", host: "pve1" });
     const desired = simDesiredState(sim, plan("  reboot: { returnTimeout: 5m }\n"));
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
-    const log = recordingLogger();
-    const { io, out, err } = cliIo();
-
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        log,
-        timing: TIMING,
-        checkEveryMs: 50,
-      },
-      io,
-    );
-
-    const objects = await readState(state);
+    const { code, state, out, err, objects } = await runOnce({
+      desired,
+      clock,
+      timing: TIMING,
+      checkEveryMs: 50,
+    });
     const hp = byHost(objects);
     const planObj = objects.find((o) => o.kind === "HostPatchPlan");
     expect({ code, out, err, status: summary(objects) }).toMatchObject({ code: 1 });

@@ -4,15 +4,13 @@
  * its target, and bounds the wait by HA's shutdown timeout: a container that does not stop fails
  * the evacuation instead of being asked to move again and again.
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { planCommand } from "../../controller/cli/commands/plan.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
+import { runOnce } from "../support/run-once.js";
 import type { PlanPreview } from "../../controller/host-patch/dry-run.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
 
@@ -30,14 +28,15 @@ async function patch(prepare: (s: SimHandle) => void = () => undefined) {
   sim = await startSimulator({ fleet: FLEET, clock });
   prepare(sim);
   const desired = simDesiredState(sim, rollingPlan());
-  const state = mkdtempSync(join(tmpdir(), "refit-e2e-hact-"));
-  const out: string[] = [];
-  const code = await runController(
-    { desired, state, once: true, killSwitch: join(state, "STOP"), clock, timing: TIMING, checkEveryMs: 100 },
-    { out: (l) => out.push(l), err: (l) => out.push(l) },
-  );
-  const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
-  return { code, out, state, pve1: patches.find((p) => p.spec.host === "pve1"), history: sim.history(), sim };
+  const { code, out, err, state, patches } = await runOnce({ desired, clock, timing: TIMING });
+  return {
+    code,
+    out: [...out, ...err],
+    state,
+    pve1: patches.find((p) => p.spec.host === "pve1"),
+    history: sim.history(),
+    sim,
+  };
 }
 
 type MigrationStatus = { vmid: number; mode: string; state: string; restart?: boolean; message?: string };

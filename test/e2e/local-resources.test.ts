@@ -3,17 +3,14 @@
  * it), so the plan reports it before anything moves; with evacuation.ejectLocalMedia the image is
  * ejected before the move and put back once the VM is home again.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { planCommand } from "../../controller/cli/commands/plan.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
 import type { PlanPreview } from "../../controller/host-patch/dry-run.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
+import { runOnce } from "../support/run-once.js";
 import { run } from "../sim/ssh-client.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "local-resources.yaml");
@@ -49,21 +46,7 @@ describe("a local CD image", () => {
     const clock = new ScaledClock(50);
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, rollingPlan("  evacuation: { ejectLocalMedia: true }\n"));
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-local-"));
-    const out: string[] = [];
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      { out: (l) => out.push(l), err: (l) => out.push(l) },
-    );
-    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
+    const { code, out, patches } = await runOnce({ desired, clock, timing: TIMING });
     const pve1 = patches.find((p) => p.spec.host === "pve1");
     expect({ code, phase: pve1?.status?.phase, out }).toMatchObject({ code: 0, phase: "Succeeded" });
 

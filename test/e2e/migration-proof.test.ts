@@ -6,15 +6,12 @@
  * The rolling patch must never reboot a node while a migration task from it (or any task on it)
  * runs, every migration task must end OK, and no guest may be left locked or away from home.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
 import { placement, rollingPlan, simDesiredState } from "../support/sim-desired.js";
+import { runOnce } from "../support/run-once.js";
 
 const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
 
@@ -29,25 +26,9 @@ describe("a migration is done when its task ended OK and the guest is unlocked o
     const clock = new ScaledClock(25);
     sim = await startSimulator({ fleet: join(import.meta.dirname, "fleets", "migration-proof.yaml"), clock });
     const desired = simDesiredState(sim, rollingPlan());
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-migproof-"));
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      { out: (l) => out.push(l), err: (l) => err.push(l) },
-    );
+    const { code, err, patches, phases } = await runOnce({ desired, clock, timing: TIMING });
     const history = sim.history();
     const snapshot = sim.snapshot();
-    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch");
-    const phases = Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status?.phase]));
 
     // The reboots, from the commands the nodes ran.
     const reboots = history.commands

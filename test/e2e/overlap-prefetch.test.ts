@@ -3,17 +3,15 @@
  * (the later nodes install from their cache), node k+1 starts its upgrade and evacuation while node
  * k's guests move back, and no node ever goes down before the node before it was verified.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
 import type { HistoryEntry } from "../../controller/reports/history.js";
 import type { HostPatch } from "../../src/api/host-patch.js";
-import { readState } from "../../controller/runtime/state-reader.js";
 import { placement, simDesiredState } from "../support/sim-desired.js";
+import { readFileSync } from "node:fs";
+import { runOnce } from "../support/run-once.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "overlap.yaml");
 // A long waitMs: a node waiting for its turn is woken by its sibling's change, not by its next look.
@@ -56,20 +54,8 @@ describe("prefetch and overlap in a rolling patch of 3 HA nodes", () => {
     sim = await startSimulator({ fleet: FLEET, clock });
     const home = placement(sim.snapshot());
     const desired = simDesiredState(sim, PLAN);
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-overlap-"));
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      { out: () => undefined, err: () => undefined },
-    );
-    const patches = (await readState(state)).filter((o) => o.kind === "HostPatch") as unknown as HostPatch[];
+    const { code, state, ...run } = await runOnce({ desired, clock, timing: TIMING });
+    const patches = run.patches as unknown as HostPatch[];
     const byHost = Object.fromEntries(patches.map((p) => [String(p.spec.host), p.status]));
     expect({
       code,

@@ -11,9 +11,9 @@ import { ScaledClock } from "../../src/clock.js";
 import { loadFleet } from "../../src/sim/fleet-load.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { Controller } from "../../controller/app.js";
-import { runController } from "../../controller/cli/commands/run.js";
 import { readState } from "../../controller/runtime/state-reader.js";
-import { cliIo, recordingLogger } from "../support/recording.js";
+import { recordingLogger } from "../support/recording.js";
+import { runOnce } from "../support/run-once.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "two-node-qdevice.yaml");
@@ -27,23 +27,7 @@ afterEach(async () => {
 
 async function once(s: SimHandle, clock: ScaledClock) {
   const desired = simDesiredState(s, rollingPlan());
-  const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
-  const { io, out } = cliIo();
-  const log = recordingLogger();
-  const code = await runController(
-    {
-      desired,
-      state,
-      once: true,
-      killSwitch: join(state, "STOP"),
-      clock,
-      log,
-      timing: TIMING,
-      checkEveryMs: 50,
-    },
-    io,
-  );
-  const objects = await readState(state);
+  const { code, out, objects, log } = await runOnce({ desired, clock, timing: TIMING, checkEveryMs: 50 });
   const hp = Object.fromEntries(
     objects.filter((o) => o.kind === "HostPatch").map((o) => [String(o.spec.host), o]),
   );
@@ -86,7 +70,7 @@ describe("quorum votes (simulator over SSH)", () => {
     expect({
       code,
       phases: [hp.pve1?.status?.phase, hp.pve2?.status?.phase],
-      log: log.lines.slice(-5),
+      log: log.slice(-5),
     }).toMatchObject({
       code: 0,
       phases: ["Succeeded", "Succeeded"],

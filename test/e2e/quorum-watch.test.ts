@@ -6,15 +6,12 @@
  * stalls with reason QuorumLost, the PlanStalled notice goes out at severity critical, and nothing
  * moves afterwards (no migration back, no other node touched).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
-import { cliIo, recordingLogger } from "../support/recording.js";
+import { runOnce } from "../support/run-once.js";
 import { rollingPlan, simDesiredState } from "../support/sim-desired.js";
 import { startServer, type TestServer } from "../notify/support/http-server.js";
 
@@ -52,23 +49,7 @@ describe("quorum watched while a node is out (simulator over SSH)", () => {
     sim.faults.add({ kind: "crashWhileRebooting", host: "pve2", rebooting: "pve1" });
     receiver = await startServer();
     const desired = desiredWithHook(sim, receiver.origin);
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
-    const { io, out } = cliIo();
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        log: recordingLogger(),
-        timing: TIMING,
-        checkEveryMs: 50,
-      },
-      io,
-    );
-
-    const objects = await readState(state);
+    const { code, out, objects } = await runOnce({ desired, clock, timing: TIMING, checkEveryMs: 50 });
     const hp = Object.fromEntries(
       objects.filter((o) => o.kind === "HostPatch").map((o) => [String(o.spec.host), o]),
     );

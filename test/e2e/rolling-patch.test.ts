@@ -1,11 +1,8 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
-import { runController } from "../../controller/cli/commands/run.js";
-import { readState } from "../../controller/runtime/state-reader.js";
+import { runOnce } from "../support/run-once.js";
 import { placement, ROLLING_HOME, ROLLING_PLAN, simDesiredState } from "../support/sim-desired.js";
 
 const FLEET = join(import.meta.dirname, "fleets", "rolling.yaml");
@@ -17,34 +14,13 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
-
 describe("rolling patch of a 3-node cluster (simulator over SSH)", () => {
   it("patches and reboots every node with updates exactly once, live-migrates, and never drains an up-to-date node", async () => {
     const clock = new ScaledClock(50);
     sim = await startSimulator({ fleet: FLEET, clock });
     const desired = simDesiredState(sim, ROLLING_PLAN);
-    const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
     const bootBefore = sim.history().bootIds;
-    const { io: cliIo, out, err } = io();
-    const code = await runController(
-      {
-        desired,
-        state,
-        once: true,
-        killSwitch: join(state, "STOP"),
-        clock,
-        timing: TIMING,
-        checkEveryMs: 100,
-      },
-      cliIo,
-    );
-    const objects = await readState(state);
-    const patches = objects.filter((o) => o.kind === "HostPatch");
+    const { code, out, err, objects, patches } = await runOnce({ desired, clock, timing: TIMING });
     expect({
       code,
       out,
