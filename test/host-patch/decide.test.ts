@@ -472,6 +472,25 @@ describe("Evacuating: driving the plan", () => {
       expect: { kind: "goto", phase: "Rebooting" },
     },
     {
+      name: "an HA move sent moments ago that HA has not taken yet (its next round): not asked again",
+      ctx: {
+        status: evacuating({
+          migrations: [mig(100, "Running", { startedAt: new Date(NOW - 1000).toISOString(), mode: "ha" })],
+        }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100], { hastate: "started" }) }) }),
+      expect: { kind: "wait" },
+    },
+    {
+      name: "an HA move HA has not taken after waitMs (a crash lost it): asked again, and not before waitMs more",
+      ctx: {
+        status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN, mode: "ha" })] }),
+      },
+      obs: obs({ cluster: cluster({ guests: here([100], { hastate: "started" }) }) }),
+      expect: { kind: "act", commands: ["pve1: ha-manager migrate vm:100 pve2"] },
+      check: (t) => expect(patchOf(t).migrations?.[0]?.retryAt).toBe(new Date(NOW + 30_000).toISOString()),
+    },
+    {
       name: "task OK and the guest unlocked on its target: Done; the node is empty → Rebooting with the way back planned",
       ctx: {
         status: evacuating({ migrations: [mig(100, "Running", { startedAt: BEGUN }), mig(200, "Done")] }),

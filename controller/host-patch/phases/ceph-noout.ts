@@ -19,7 +19,7 @@ import {
 import { nooutCommand } from "../commands.js";
 import type { PatchContext } from "../observation.js";
 import { act, poll, run, wait, type HistoryNote, type StatusPatch, type Transition } from "../transition.js";
-import { iso } from "./gating.js";
+import { iso, resendDue } from "./gating.js";
 
 type NooutRecord = NonNullable<PatchContext["status"]["cephNoout"]>;
 
@@ -30,11 +30,6 @@ export interface NooutDone {
 }
 
 const nothing: NooutDone = { patch: {}, notes: [] };
-
-/** A request is sent again when the world has not shown it after this long (a lost reply, a crash). */
-function resend(ctx: PatchContext, at: string | undefined): boolean {
-  return at === undefined || ctx.now - Date.parse(at) >= ctx.timing.waitMs;
-}
 
 /** Why Ceph is not healthy enough for a node to go down or for its noout to go, if so. */
 function notRecovered(h: CephHealth, host: string): string | undefined {
@@ -86,7 +81,7 @@ export function nooutBeforeReboot(
       notes: [{ step: "ceph-noout", outcome: "done", message: `Ceph shows noout on ${ctx.host}` }],
     };
   }
-  if (!mine || resend(ctx, mine.requestedAt)) return setNoout(ctx, rec);
+  if (!mine || resendDue(ctx, mine.requestedAt)) return setNoout(ctx, rec);
   return poll("SettingNoout", `waiting for Ceph to show noout on ${ctx.host}`);
 }
 
@@ -123,7 +118,7 @@ export function nooutAfterReturn(
       rec,
       rec.unsetRequestedAt ? `noout unset on ${ctx.host}` : `noout on ${ctx.host} was unset by someone else`,
     );
-  if (resend(ctx, rec.unsetRequestedAt))
+  if (resendDue(ctx, rec.unsetRequestedAt))
     return act([run(nooutCommand(ctx.host, false), "ceph-noout-unset", true)], {
       patch: { cephNoout: { ...rec, unsetRequestedAt: iso(ctx.now) } },
       reason: "CephRecovering",

@@ -25,3 +25,12 @@ export function halted(ctx: PatchContext, what: string): Transition | undefined 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * A request is sent again when the world has not shown it `waitMs` after it was sent (a crash
+ * between recording and sending it, a lost reply); never sooner, so a request the cluster is still
+ * working through (HA's next round) is not repeated at every poll.
+ */
+export function resendDue(ctx: PatchContext, sentAt: string | undefined): boolean {
+  return sentAt === undefined || ctx.now - Date.parse(sentAt) >= ctx.timing.waitMs;
+}

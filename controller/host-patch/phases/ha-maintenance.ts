@@ -7,7 +7,7 @@ import type { ClusterObservation } from "../../../src/pve/index.js";
 import { maintenanceCommand } from "../commands.js";
 import type { Observation, PatchContext } from "../observation.js";
 import { act, goto, run, wait, type Transition } from "../transition.js";
-import { iso } from "./gating.js";
+import { iso, resendDue } from "./gating.js";
 
 export const HA_LRM_UNIT = "pve-ha-lrm";
 
@@ -32,11 +32,6 @@ export function nodeHa(cluster: ClusterObservation | undefined, host: string): N
   };
 }
 
-/** A request is sent again when the world has not shown it after this long (a crash lost it). */
-function resend(ctx: PatchContext, at: string | undefined): boolean {
-  return at === undefined || ctx.now - Date.parse(at) >= ctx.timing.waitMs;
-}
-
 /** Evacuating: ask for maintenance (once the intent is recorded) and wait until it has taken effect. */
 export function decideEnterMaintenance(ctx: PatchContext, obs: Observation): Transition | "entered" {
   const rec = ctx.status.haMaintenance;
@@ -49,7 +44,7 @@ export function decideEnterMaintenance(ctx: PatchContext, obs: Observation): Tra
         (g) => g.node === ctx.host && g.status === "running" && rec.guests.includes(g.vmid),
       );
   if (ha.inMaintenance && haLeft) return "entered";
-  if (!ha.inMaintenance && resend(ctx, rec.requestedAt))
+  if (!ha.inMaintenance && resendDue(ctx, rec.requestedAt))
     return act([run(maintenanceCommand(ctx.host, true), "ha-maintenance-enable")], {
       patch: { haMaintenance: { ...rec, requestedAt: iso(ctx.now) } },
       reason: "Evacuating",
@@ -84,7 +79,7 @@ export function decideLeaveMaintenance(ctx: PatchContext, obs: Observation): Tra
         requeue: "poll",
       },
     );
-  if (resend(ctx, rec.disableRequestedAt))
+  if (resendDue(ctx, rec.disableRequestedAt))
     return act([run(maintenanceCommand(ctx.host, false), "ha-maintenance-disable")], {
       patch: { haMaintenance: { ...rec, disableRequestedAt: iso(ctx.now) } },
       reason: "Restoring",
@@ -115,7 +110,7 @@ export function haMaintenanceLeftover(
       requeue: "wait",
     });
   }
-  if (!resend(ctx, rec.disableRequestedAt))
+  if (!resendDue(ctx, rec.disableRequestedAt))
     return wait("Preflight", `waiting for ${ctx.host} to leave the HA maintenance cycle ${rec.cycle} left`);
   return act([run(maintenanceCommand(ctx.host, false), "ha-maintenance-disable")], {
     patch: { haMaintenance: { ...rec, disableRequestedAt: iso(ctx.now) } },

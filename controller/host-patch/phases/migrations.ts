@@ -12,7 +12,7 @@ import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
 import { run, type Action, type HistoryNote, type Migration } from "../transition.js";
 import { due, nextAttempt, retryDelayMs, retryMessage } from "../retry.js";
-import { iso } from "./gating.js";
+import { iso, resendDue } from "./gating.js";
 import { haRelocateOverdue } from "../ha-relocate.js";
 
 export interface MigrationStep {
@@ -121,9 +121,13 @@ function follow(
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
   if (m.mode === "ha") {
-    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster)) {
+    // HA takes a request at its next round: asked again only when it has not after waitMs.
+    const again = m.retryAt ? due(m.retryAt, ctx.now) : resendDue(ctx, m.startedAt);
+    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster) && again) {
       out.actions.push(...ejects(m, back));
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
+      out.changed = true;
+      return { ...m, retryAt: iso(ctx.now + ctx.timing.waitMs) };
     }
     return m;
   }
