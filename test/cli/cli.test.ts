@@ -59,7 +59,7 @@ spec:
     expect(others).toEqual([
       "guest-compose.yaml:38:13: GuestUpdatePlan/compose-stacks spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
       "host-patch-pbs.yaml:31:13: HostPatchPlan/pbs spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
-      "host-patch-pve.yaml:41:13: HostPatchPlan/pve-nodes spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
+      "host-patch-pve.yaml:44:13: HostPatchPlan/pve-nodes spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
     ]);
     expect(r.stdout).toMatch(/problem\(s\) in \d+ file\(s\); \d+ object\(s\) valid/);
   });
