@@ -9,7 +9,7 @@ import { PHASES } from "../../controller/host-patch/flow.js";
 import type { Observation, PatchContext } from "../../controller/host-patch/observation.js";
 import type { Transition } from "../../controller/host-patch/transition.js";
 import { parseCephHealth, type CephHealth, type CephState, type Observed } from "../../src/pve/index.js";
-import { change, cluster, context, guest, node, NOW, obs, planSpec, status } from "./support.js";
+import { change, cluster, context, guest, node, NOW, obs, planSpec, status, summary } from "./support.js";
 
 const fixture = (name: string): CephHealth =>
   parseCephHealth(
@@ -48,18 +48,6 @@ const OTHER_RECOVERING = ceph({
   ...fixture("recovering"),
   checks: fixture("recovering").checks.filter((c) => c.code === "PG_DEGRADED"),
 });
-
-function summary(t: Transition): Record<string, unknown> {
-  if (t.kind === "idle") return { kind: "idle" };
-  const out: Record<string, unknown> = { kind: t.kind };
-  if (t.kind === "goto" || (t.kind === "act" && t.phase)) out.phase = t.kind === "goto" ? t.phase : t.phase;
-  if (t.kind === "wait" || t.kind === "fail") out.reason = t.reason;
-  if (t.kind === "act")
-    out.commands = t.actions.map((a) =>
-      a.type === "run" ? `${a.command.on}: ${a.command.argv.join(" ")}` : `notify ${a.notice.event}`,
-    );
-  return out;
-}
 
 interface Row {
   name: string;

@@ -22,20 +22,8 @@ import {
   status,
   task,
   tasks,
+  summary,
 } from "./support.js";
-
-/** A transition reduced to what a user would notice: where it goes, why, and which commands run. */
-function summary(t: Transition): Record<string, unknown> {
-  if (t.kind === "idle") return { kind: "idle" };
-  const out: Record<string, unknown> = { kind: t.kind };
-  if (t.kind === "goto" || (t.kind === "act" && t.phase)) out.phase = t.kind === "goto" ? t.phase : t.phase;
-  if (t.kind === "wait" || t.kind === "fail") out.reason = t.reason;
-  if (t.kind === "act")
-    out.commands = t.actions.map((a) =>
-      a.type === "run" ? `${a.command.on}: ${a.command.argv.join(" ")}` : `notify ${a.notice.event}`,
-    );
-  return out;
-}
 
 interface Row {
   name: string;

@@ -19,7 +19,7 @@ import type { JobStatus } from "../../src/ssh/index.js";
 import { DEFAULT_TIMING } from "../../controller/context.js";
 import type { EvacGuest } from "../../controller/host-patch/evacuation-plan.js";
 import type { Observation, PatchContext } from "../../controller/host-patch/observation.js";
-import type { Status } from "../../controller/host-patch/transition.js";
+import type { Status, Transition } from "../../controller/host-patch/transition.js";
 
 export const NOW = Date.parse("2026-12-01T02:00:00Z");
 export const HOSTS = ["pve1", "pve2", "pve3"];
@@ -309,4 +309,17 @@ export function task(
 /** `obs.tasks` for the given guests' task lists on their nodes. */
 export function tasks(...lists: { on: string; vmid: number; tasks: PveTask[] }[]): Observation["tasks"] {
   return Object.fromEntries(lists.map((l) => [`${l.on}/${l.vmid}`, available(l.tasks)]));
+}
+
+/** A transition reduced to what a user would notice: where it goes, why, and which commands run. */
+export function summary(t: Transition): Record<string, unknown> {
+  if (t.kind === "idle") return { kind: "idle" };
+  const out: Record<string, unknown> = { kind: t.kind };
+  if (t.kind === "goto" || (t.kind === "act" && t.phase)) out.phase = t.kind === "goto" ? t.phase : t.phase;
+  if (t.kind === "wait" || t.kind === "fail") out.reason = t.reason;
+  if (t.kind === "act")
+    out.commands = t.actions.map((a) =>
+      a.type === "run" ? `${a.command.on}: ${a.command.argv.join(" ")}` : `notify ${a.notice.event}`,
+    );
+  return out;
 }
