@@ -3,6 +3,7 @@ import { baseStatusShape, kindSchema } from "./meta.js";
 import { objectRef, vmid } from "./primitives.js";
 import { runnerType } from "./runners.js";
 import { healthCheckType } from "./health-check.js";
+import { effectiveGuestPolicy } from "./guest-policy.js";
 
 /** An RFC 3339 UTC timestamp as written by `Date.prototype.toISOString`. */
 export const timestamp = z.iso.datetime().describe("RFC 3339 timestamp in UTC");
@@ -31,6 +32,7 @@ export const guestUpdateSpec = z.strictObject({
   node: nodeName.describe("Node hosting the guest when this update was created; status follows migrations"),
   type: guestType.describe("Guest kind"),
   cycle: cycleId.describe("Id of the plan cycle that created this update"),
+  policy: effectiveGuestPolicy,
 });
 export type GuestUpdateSpec = z.infer<typeof guestUpdateSpec>;
 
@@ -49,6 +51,7 @@ export const guestUpdatePhase = z.enum([
   "RolledBack",
   "Failed",
   "Blocked",
+  "Skipped",
 ]);
 export type GuestUpdatePhase = z.infer<typeof guestUpdatePhase>;
 

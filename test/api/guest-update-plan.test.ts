@@ -182,6 +182,7 @@ describe("GuestUpdatePlan: defaults", () => {
         rollback: "30m",
         overall: "4h",
       },
+      customCommands: { enabled: false, allowlist: [] },
       windowRefs: [],
       blackoutRefs: [],
       after: [],

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
 import { z } from "zod";
 import {
   guestUpdate,
@@ -9,6 +11,25 @@ import {
 
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
+
+const POLICY_FIELDS = [
+  "runners",
+  "backup",
+  "preflight",
+  "healthChecks",
+  "rollback",
+  "restart",
+  "hooks",
+  "timeouts",
+  "customCommands",
+];
+/** The plan fixture's per-container fields, as the plan controller copies them into a child. */
+const fullPolicy = (): Json => {
+  const plan = parse(readFileSync(new URL("./fixtures/guest-update-plan.full.yaml", import.meta.url), "utf8")) as {
+    spec: Json;
+  };
+  return Object.fromEntries(POLICY_FIELDS.map((f) => [f, plan.spec[f]]));
+};
 
 const minimal = (): Json => ({
   apiVersion: "refit.dev/v1alpha1",
@@ -21,6 +42,7 @@ const minimal = (): Json => ({
     node: "pve1",
     type: "lxc",
     cycle: "20250104T080000Z",
+    policy: { runners: [{ type: "os" }] },
   },
 });
 
@@ -50,6 +72,7 @@ const full = (): Json => ({
     node: "pve1",
     type: "lxc",
     cycle: "20250104T080000Z",
+    policy: fullPolicy(),
   },
   status: {
     observedGeneration: 1,
@@ -191,7 +214,10 @@ describe("GuestUpdate: the full example", () => {
   });
 
   it("sets every spec and status field the schema declares", () => {
-    const declared = [...schemaPaths(inputSchema(), "", new Set())].filter((p) => /^\.(spec|status)/.test(p));
+    // As in the plan's test: the fixture's preflight checks use a subset, minFreeDisk its percent.
+    const declared = [...schemaPaths(inputSchema(), "", new Set())]
+      .filter((p) => /^\.(spec|status)/.test(p))
+      .filter((p) => !p.startsWith(".spec.policy.preflight.checks[].") && p !== ".spec.policy.preflight.minFreeDisk.gib");
     const used = dataPaths(full(), "", new Set());
     expect(declared.filter((p) => !used.has(p))).toEqual([]);
   });
@@ -304,6 +330,7 @@ describe("GuestUpdate: constraints", () => {
       "RolledBack",
       "Failed",
       "Blocked",
+      "Skipped",
     ]);
     for (const phase of guestUpdatePhase.options)
       expect(issuePaths(setAt(full(), [...ST, "phase"], phase))).toEqual([]);
