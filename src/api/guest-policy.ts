@@ -140,7 +140,6 @@ export const guestTimeoutsSpec = z
   .describe("Time limits per phase; a phase over its limit fails the update (reason Timeout)");
 export type GuestTimeoutsSpec = z.infer<typeof guestTimeoutsSpec>;
 
-
 /** `custom` runner steps and hooks run only when enabled, and only binaries on the allowlist. */
 export const customCommandsSpec = z
   .strictObject({

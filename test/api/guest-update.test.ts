@@ -25,7 +25,9 @@ const POLICY_FIELDS = [
 ];
 /** The plan fixture's per-container fields, as the plan controller copies them into a child. */
 const fullPolicy = (): Json => {
-  const plan = parse(readFileSync(new URL("./fixtures/guest-update-plan.full.yaml", import.meta.url), "utf8")) as {
+  const plan = parse(
+    readFileSync(new URL("./fixtures/guest-update-plan.full.yaml", import.meta.url), "utf8"),
+  ) as {
     spec: Json;
   };
   return Object.fromEntries(POLICY_FIELDS.map((f) => [f, plan.spec[f]]));
@@ -217,7 +219,10 @@ describe("GuestUpdate: the full example", () => {
     // As in the plan's test: the fixture's preflight checks use a subset, minFreeDisk its percent.
     const declared = [...schemaPaths(inputSchema(), "", new Set())]
       .filter((p) => /^\.(spec|status)/.test(p))
-      .filter((p) => !p.startsWith(".spec.policy.preflight.checks[].") && p !== ".spec.policy.preflight.minFreeDisk.gib");
+      .filter(
+        (p) =>
+          !p.startsWith(".spec.policy.preflight.checks[].") && p !== ".spec.policy.preflight.minFreeDisk.gib",
+      );
     const used = dataPaths(full(), "", new Set());
     expect(declared.filter((p) => !used.has(p))).toEqual([]);
   });
