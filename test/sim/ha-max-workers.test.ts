@@ -50,7 +50,7 @@ function fleet(maxWorkers?: number): FleetInput {
 async function migrateAll(s: SimHandle): Promise<void> {
   for (const vmid of VMS) expect((await run(s, "pve1", `ha-manager migrate vm:${vmid} pve2`)).code).toBe(0);
   await eventually(
-    async () => s.history().migrations.filter((m) => m.via === "ha" && m.endedAt > 0).length === VMS.length,
+    () => s.history().migrations.filter((m) => m.via === "ha" && m.endedAt > 0).length === VMS.length,
     "the three HA migrations to end",
     60_000,
   );
