@@ -103,6 +103,7 @@ describe("Evacuating beside the previous node's return", () => {
         running: true,
         back: true,
         owner: "pve2",
+        ha: false,
       }),
     });
     const t: Transition = PHASES.Evacuating.decide(
@@ -127,6 +128,7 @@ describe("Evacuating beside the previous node's return", () => {
         running: true,
         back: true,
         owner: "pve2",
+        ha: false,
       }),
     });
     const o = obs({
@@ -157,6 +159,7 @@ describe("Evacuating beside the previous node's return", () => {
         running: true,
         back: true,
         owner: "pve2",
+        ha: false,
       }),
     });
     const t = PHASES.Evacuating.decide(
@@ -225,8 +228,8 @@ describe("lanes: guests going home yield to the next node's evacuation", () => {
       movesInFlight: {
         lanes: 1,
         moves: [
-          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2" },
-          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2" },
+          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2", ha: false },
+          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2", ha: false },
         ],
       },
     });

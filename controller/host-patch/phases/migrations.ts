@@ -6,7 +6,7 @@
  * Proxmox resumes a VM on the target before its task ends and holds `lock: migrate` until the end
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
-import { lanesTaken } from "../in-flight.js";
+import { lanesFor } from "../in-flight.js";
 import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
 import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
@@ -192,7 +192,8 @@ export function driveMigrations(
     };
     return out;
   }
-  startNext(ctx, out, back);
+  const options = obs.cluster?.options;
+  startNext(ctx, out, back, options?.ok ? options.value.haMaxWorkers : undefined);
   const mediaBack = back ? restoreMedia(ctx, out, obs) : true;
   if (out.list.every((m) => m.state === "Done") && mediaBack) out.outcome = "done";
   return out;
@@ -251,15 +252,20 @@ function ejects(m: Migration, back: boolean): Action[] {
 }
 
 /** Intent first: a crash after the write finds Running and checks the world before starting again. */
-function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
+function startNext(
+  ctx: PatchContext,
+  out: MigrationStep,
+  back: boolean,
+  haMaxWorkers: number | undefined,
+): void {
   if (ctx.halt) return;
-  const running = out.list.filter((m) => m.state === "Running").length;
-  // The lanes are the cluster's: other nodes' moves take theirs; returns yield to an evacuation (in-flight.ts).
-  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running - lanesTaken(ctx, back));
+  const lane = (m: Migration) => ({ from: m.from, ha: m.mode === "ha" });
+  // The lanes are the cluster's: other nodes' moves take theirs; returns yield to an evacuation;
+  // HA bounds its own moves per source (in-flight.ts).
+  const lanes = lanesFor(ctx, out.list.filter((m) => m.state === "Running").map(lane), back, haMaxWorkers);
   out.list = out.list.map((m) => {
-    if (m.state !== "Planned" || free === 0) return m;
-    if (!due(m.retryAt, ctx.now)) return m;
-    free -= 1;
+    if (m.state !== "Planned" || !due(m.retryAt, ctx.now)) return m;
+    if (!lanes.take(lane(m))) return m;
     out.changed = true;
     out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));
