@@ -5,7 +5,7 @@
  */
 import type { GuestResource } from "../../src/pve/index.js";
 import type { EvacNode } from "./evacuation-plan.js";
-import type { PatchContext } from "./observation.js";
+import type { MovesInFlight, PatchContext } from "./observation.js";
 
 /** A move in flight as the lanes see it: who runs it, from where. */
 interface LaneMove {
@@ -74,16 +74,34 @@ export function lanesFor(
   return new Lanes(ctx.spec.evacuation.maxParallelMigrations, running, waiting, haMaxWorkers);
 }
 
+function describe(moves: readonly { vmid: number; from: string; to: string; owner: string }[]): string {
+  const owners = [...new Set(moves.map((m) => m.owner))].join(", ");
+  return `the guests of ${owners} to finish moving (${moves.map((m) => `${m.vmid} ${m.from} -> ${m.to}`).join(", ")})`;
+}
+
 /**
- * Why this node may not plan its evacuation yet: another node's guests still move from or to it
- * (planned there, they would be moved twice, or land on a node about to go down).
+ * Why this node may not plan its evacuation yet: another node's guests still move to it (they
+ * would land on a node about to go down).
  */
 export function evacuationHold(ctx: PatchContext): string | undefined {
-  const touching = (ctx.movesInFlight?.moves ?? []).filter((m) => m.from === ctx.host || m.to === ctx.host);
-  if (touching.length === 0) return undefined;
-  const owners = [...new Set(touching.map((m) => m.owner))].join(", ");
-  const guests = touching.map((m) => `${m.vmid} ${m.from} -> ${m.to}`).join(", ");
-  return `waiting for the guests of ${owners} to finish moving (${guests}) before evacuating ${ctx.host}`;
+  const coming = (ctx.movesInFlight?.moves ?? []).filter((m) => m.to === ctx.host);
+  if (coming.length === 0) return undefined;
+  return `waiting for ${describe(coming)} before evacuating ${ctx.host}`;
+}
+
+/**
+ * Guests another node's moves take off this node (the previous node's going home): not this
+ * node's to move (planned here too, they would move twice), but the reboot waits until they left.
+ */
+export function leavingForOthers(ctx: PatchContext): MovesInFlight["moves"] {
+  return (ctx.movesInFlight?.moves ?? []).filter((m) => m.from === ctx.host);
+}
+
+/** Why this node may not be rebooted yet although its own guests left. */
+export function othersStillLeaving(ctx: PatchContext): string | undefined {
+  const leaving = leavingForOthers(ctx);
+  if (leaving.length === 0) return undefined;
+  return `waiting for ${describe(leaving)} off ${ctx.host} before the reboot`;
 }
 
 /**
