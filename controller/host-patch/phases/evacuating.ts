@@ -241,6 +241,15 @@ function evacuated(
 }
 
 function reverse(m: Migration): Migration {
-  const { startedAt: _s, finishedAt: _f, message: _m, taskId: _t, attempt: _a, retryAt: _r, ...rest } = m;
+  const {
+    startedAt: _s,
+    finishedAt: _f,
+    message: _m,
+    taskId: _t,
+    attempt: _a,
+    retryAt: _r,
+    awaitingStart: _w,
+    ...rest
+  } = m;
   return { ...rest, from: m.to, to: m.from, state: "Planned" };
 }
