@@ -81,3 +81,22 @@ describe.each(TARGETS)("runners in CT $vmid (unprivileged: $unprivileged)", (tar
     expect(second.changes).toEqual([]);
   });
 });
+
+describe("the os runner on other distributions", () => {
+  it.each([
+    [220, "alpine", "busybox", { package: "libcrypto3", from: "3.1.4-r5", to: "3.1.7-r1" }],
+    [221, "fedora", "kernel-*", { package: "curl", from: "8.2.1-4.fc39", to: "8.2.1-5.fc39" }],
+    [222, "archlinux", "jq", { package: "git", from: "2.50.0-1", to: "2.51.1-1" }],
+  ])("CT %i (%s): upgrades everything but the denied package", async (vmid, ostype, deny, change) => {
+    const lab = await startRunnerLab();
+    const target = { vmid, ostype, unprivileged: true };
+    const r = await cycle(lab, spec({ type: "os", packages: { deny: [deny] } }), target);
+    expect(r.pending).toEqual([change]);
+    expect(r.changes).toEqual([change]);
+    expect(r.after).toEqual([]);
+    // The denied package was left alone and is pending for a run that allows it.
+    const all = await cycle(lab, spec({ type: "os" }), target);
+    expect(all.changes).toHaveLength(1);
+    expect(all.changes[0]!.package).not.toBe(change.package);
+  });
+});
