@@ -44,15 +44,16 @@ describe("the os runner picks its package manager", () => {
 
 describe("apt", () => {
   const s = spec({ type: "os" });
-  const steps = os.list(s, DEBIAN);
+  const steps = [...os.refresh!(s, DEBIAN), ...os.list(s, DEBIAN)];
 
-  it("lists with apt-get update and a simulated dist-upgrade, in English", () => {
+  it("refreshes with apt-get update and lists with a simulated dist-upgrade, in English", () => {
     expect(steps.map((x) => x.argv)).toEqual([
       ["apt-get", "update"],
       ["apt-get", "-o", "DPkg::Lock::Timeout=60", "-s", "dist-upgrade"],
     ]);
+    expect(os.list(s, DEBIAN)).toHaveLength(1);
     expect(steps.every((x) => x.env?.LC_ALL === "C")).toBe(true);
-    expect(os.list(spec({ type: "os", upgrade: "safe" }), DEBIAN)[1]!.argv.at(-1)).toBe("upgrade");
+    expect(os.list(spec({ type: "os", upgrade: "safe" }), DEBIAN)[0]!.argv.at(-1)).toBe("upgrade");
   });
 
   it("an index that could not be fetched gives no pending list, but a RepositoryUnreachableError", () => {
@@ -120,7 +121,7 @@ describe("apt", () => {
 
   it("runs as another user through runuser when the spec says so, with the spec's environment", () => {
     const u = spec({ type: "os", user: "deploy", env: { HTTP_PROXY: "http://proxy:3128" } });
-    const [first] = os.list(u, DEBIAN);
+    const [first] = os.refresh!(u, DEBIAN);
     expect(first!.argv).toEqual(["runuser", "-u", "deploy", "--", "apt-get", "update"]);
     expect(first!.env).toEqual({ HTTP_PROXY: "http://proxy:3128", LC_ALL: "C" });
   });

@@ -50,8 +50,8 @@ function selection(spec: OsRunner, id: string, mark: "hold" | "unhold"): RunnerS
 
 export const apt: OsManager = {
   tool: "apt-get",
+  refresh: (spec) => [step(spec, "list", "update", ["apt-get", "update"], { env: C })],
   list: (spec) => [
-    step(spec, "list", "update", ["apt-get", "update"], { env: C }),
     step(
       spec,
       "list",
@@ -63,9 +63,12 @@ export const apt: OsManager = {
     ),
   ],
   pending(spec, results) {
-    const steps = apt.list(spec);
-    const update = okResult(spec, steps, results, "update");
-    const failures = aptUpdateFailures(`${update.stdout}\n${update.stderr}`);
+    const steps = [...apt.refresh(spec), ...apt.list(spec)];
+    // apt-get update exits 0 when an index could not be fetched: the listing would be stale.
+    const update = results.some((r) => r.id === "update")
+      ? okResult(spec, steps, results, "update")
+      : undefined;
+    const failures = update ? aptUpdateFailures(`${update.stdout}\n${update.stderr}`) : [];
     if (failures.length > 0)
       throw new RepositoryUnreachableError(runnerName(spec), "apt-get update", failures.join("\n"));
     const sim = okResult(spec, steps, results, "simulate");
