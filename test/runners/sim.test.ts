@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import type { RunnerTarget } from "../../src/runners/contract.js";
 import { spec } from "./support.js";
-import { cycle, startRunnerLab } from "./sim-run.js";
+import { pluginFor } from "../../src/runners/registry.js";
+import { cycle, runSteps, startRunnerLab } from "./sim-run.js";
 
 const TARGETS: RunnerTarget[] = [
   { vmid: 210, ostype: "debian", unprivileged: true },
@@ -98,5 +99,29 @@ describe("the os runner on other distributions", () => {
     const all = await cycle(lab, spec({ type: "os" }), target);
     expect(all.changes).toHaveLength(1);
     expect(all.changes[0]!.package).not.toBe(change.package);
+  });
+});
+
+describe("a dry run", () => {
+  it("detects and lists every simulated runner without changing any container", async () => {
+    const lab = await startRunnerLab();
+    const contents = (): unknown =>
+      Object.fromEntries(Object.values(lab.sim.snapshot().guests).map((g) => [g.vmid, g.contents]));
+    const before = JSON.stringify(contents());
+    const runs: [RunnerTarget, ReturnType<typeof spec>][] = [
+      [TARGETS[0]!, spec({ type: "os" })],
+      [TARGETS[0]!, spec({ type: "pip", venvs: ["/opt/app/venv"] })],
+      [TARGETS[0]!, spec({ type: "npm", projects: ["/srv/app"] })],
+      [TARGETS[0]!, spec({ type: "dockerCompose", projects: ["/opt/stack"] })],
+      [{ vmid: 220, ostype: "alpine", unprivileged: true }, spec({ type: "os" })],
+      [{ vmid: 221, ostype: "fedora", unprivileged: true }, spec({ type: "os" })],
+      [{ vmid: 222, ostype: "archlinux", unprivileged: true }, spec({ type: "os" })],
+    ];
+    for (const [target, s] of runs) {
+      const p = pluginFor(s);
+      expect(p.applies(s, target, await runSteps(lab, s, target.vmid, p.detect(s, target)))).toBe(true);
+      p.pending(s, target, await runSteps(lab, s, target.vmid, p.list(s, target)));
+    }
+    expect(JSON.stringify(contents())).toBe(before);
   });
 });
