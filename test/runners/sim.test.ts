@@ -37,6 +37,15 @@ describe.each(TARGETS)("runners in CT $vmid (unprivileged: $unprivileged)", (tar
     expect(all.changes).toEqual([{ package: "curl", from: "7.88.1-10+deb12u8", to: "7.88.1-10+deb12u12" }]);
   });
 
+  it("os (apt) with an allow list: upgrades only the allowed packages", async () => {
+    const lab = await startRunnerLab();
+    const r = await cycle(lab, spec({ type: "os", packages: { allow: ["cur*"] } }), target);
+    expect(r.changes).toEqual([{ package: "curl", from: "7.88.1-10+deb12u8", to: "7.88.1-10+deb12u12" }]);
+    expect(r.after).toEqual([]);
+    const rest = await cycle(lab, spec({ type: "os" }), target);
+    expect(rest.changes.map((c) => c.package)).toEqual(["nginx"]);
+  });
+
   it("pip: upgrades the venv's outdated packages, except a denied one", async () => {
     const lab = await startRunnerLab();
     const r = await cycle(
@@ -65,7 +74,7 @@ describe.each(TARGETS)("runners in CT $vmid (unprivileged: $unprivileged)", (tar
 
   it("dockerCompose: pulls, recreates only the service whose image changed, records the digests", async () => {
     const lab = await startRunnerLab();
-    const s = spec({ type: "dockerCompose", projects: ["/opt/stack"] });
+    const s = spec({ type: "dockerCompose", projects: ["/opt/stack"], prune: true });
     const r = await cycle(lab, s, target);
     expect(r.pending.map((p) => p.package).sort()).toEqual([
       "/opt/stack:stack-redis-1",
