@@ -13,6 +13,8 @@ const TARGETS: RunnerTarget[] = [
   { vmid: 211, ostype: "debian", unprivileged: false },
 ];
 
+const s0 = spec({ type: "os" });
+
 describe.each(TARGETS)("runners in CT $vmid (unprivileged: $unprivileged)", (target) => {
   it("the container's config says what it is", async () => {
     const lab = await startRunnerLab();
@@ -35,6 +37,20 @@ describe.each(TARGETS)("runners in CT $vmid (unprivileged: $unprivileged)", (tar
     // curl was held during the run and is still pending for the next one.
     const all = await cycle(lab, spec({ type: "os" }), target);
     expect(all.changes).toEqual([{ package: "curl", from: "7.88.1-10+deb12u8", to: "7.88.1-10+deb12u12" }]);
+  });
+
+  it("os (apt): a package held by hand before the run stays held after it", async () => {
+    const lab = await startRunnerLab();
+    const ct = (...argv: string[]) =>
+      lab.exec.exec(["pct", "exec", String(target.vmid), "--", ...argv], { timeoutMs: 30_000 });
+    expect((await ct("apt-mark", "hold", "nginx")).exitCode).toBe(0);
+    const r = await cycle(lab, spec({ type: "os", packages: { deny: ["nginx", "curl"] } }), target);
+    expect(r.changes).toEqual([]);
+    expect((await ct("apt-mark", "showhold")).stdout).toBe("nginx\n");
+    // Releasing again (as after a crash) changes nothing.
+    const p = pluginFor(s0);
+    await runSteps(lab, s0, target.vmid, p.release(s0, target));
+    expect((await ct("apt-mark", "showhold")).stdout).toBe("nginx\n");
   });
 
   it("os (apt) with an allow list: upgrades only the allowed packages", async () => {
