@@ -256,7 +256,9 @@ describe("parseClusterOptions (pvesh get /cluster/options)", () => {
   });
 
   it("refuses output that is not datacenter.cfg's JSON", () => {
-    expect(() => parseClusterOptions("ipcc_send_rec[1] failed: Connection refused")).toThrow(/cluster\/options/);
+    expect(() => parseClusterOptions("ipcc_send_rec[1] failed: Connection refused")).toThrow(
+      /cluster\/options/,
+    );
     expect(() => parseClusterOptions('{"max_workers":0}')).toThrow();
   });
 });
