@@ -47,7 +47,11 @@ export function chooseBackup(policy: BackupSpec, ctx: BackupContext): BackupChoi
   };
 }
 
-function vzdump(name: string, storage: string, ctx: BackupContext): Extract<BackupChoice, { kind: "vzdump" }> {
+function vzdump(
+  name: string,
+  storage: string,
+  ctx: BackupContext,
+): Extract<BackupChoice, { kind: "vzdump" }> {
   return {
     kind: "vzdump",
     name,

@@ -23,7 +23,12 @@ export interface BackupStep {
   job: boolean;
 }
 
-const step = (id: string, argv: string[], timeoutMs: number, job = false): BackupStep => ({ id, argv, timeoutMs, job });
+const step = (id: string, argv: string[], timeoutMs: number, job = false): BackupStep => ({
+  id,
+  argv,
+  timeoutMs,
+  job,
+});
 
 /** The one step that takes the chosen backup; none for mode none or a Blocked container. */
 export function takeBackupSteps(vmid: number, choice: BackupChoice, timeoutMs?: number): BackupStep[] {

@@ -37,10 +37,22 @@ export function decidePrune(o: PruneObservation): PruneDecision {
   const next = o.pending[0];
   if (next === undefined) return { kind: "done" };
   // Removing an archive does not take the container's lock.
-  if (next.kind === "vzdump") return { kind: "act", target: next, steps: [deleteArchiveStep(next.ref)], why: `prune archive ${next.ref}` };
+  if (next.kind === "vzdump")
+    return {
+      kind: "act",
+      target: next,
+      steps: [deleteArchiveStep(next.ref)],
+      why: `prune archive ${next.ref}`,
+    };
   if (o.lock === undefined)
-    return { kind: "act", target: next, steps: [deleteSnapshotStep(o.vmid, next.ref)], why: `prune snapshot ${next.ref}` };
-  const ours = o.lock === "snapshot-delete" && o.intent !== undefined && o.pending.some((b) => b.ref === o.intent?.ref);
+    return {
+      kind: "act",
+      target: next,
+      steps: [deleteSnapshotStep(o.vmid, next.ref)],
+      why: `prune snapshot ${next.ref}`,
+    };
+  const ours =
+    o.lock === "snapshot-delete" && o.intent !== undefined && o.pending.some((b) => b.ref === o.intent?.ref);
   if (ours && !o.deleteTaskRunning) {
     const target = o.pending.find((b) => b.ref === o.intent?.ref) ?? next;
     return {

@@ -25,7 +25,8 @@ export function ownSnapshots(list: SnapshotList, plan: string): OwnedBackup[] {
   for (const s of list.snapshots) {
     if (!isRefitSnapshot(s.name, plan)) continue;
     const takenAt = backupTakenAt(s.name);
-    if (takenAt !== undefined) owned.push({ kind: "snapshot", name: s.name, ref: s.name, takenAt, protected: false });
+    if (takenAt !== undefined)
+      owned.push({ kind: "snapshot", name: s.name, ref: s.name, takenAt, protected: false });
   }
   return owned;
 }
@@ -67,7 +68,11 @@ export function backupsToPrune(
     const tooOld = maxAge !== undefined && now - b.takenAt > maxAge;
     const wanted = keep.includes(b.name) || keep.includes(b.ref) || (i < retention.keepLast && !tooOld);
     if (wanted) decision.kept.push(b);
-    else if (b.protected) decision.skipped.push({ backup: b, why: `archive ${b.ref} is protected; unprotect it to let retention remove it` });
+    else if (b.protected)
+      decision.skipped.push({
+        backup: b,
+        why: `archive ${b.ref} is protected; unprotect it to let retention remove it`,
+      });
     else decision.prune.push(b);
   });
   decision.prune.reverse();

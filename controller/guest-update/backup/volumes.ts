@@ -27,7 +27,10 @@ export interface ContainerVolume {
  * /cluster/resources `plugintype`). A storage of unknown type counts as not snapshot-capable: a
  * snapshot that cannot be proven possible is not attempted.
  */
-export function containerVolumes(config: GuestConfig, storageTypes: ReadonlyMap<string, string | undefined>): ContainerVolume[] {
+export function containerVolumes(
+  config: GuestConfig,
+  storageTypes: ReadonlyMap<string, string | undefined>,
+): ContainerVolume[] {
   const volumes: ContainerVolume[] = [];
   for (const d of config.disks) {
     if (!/^(rootfs|mp\d+)$/.test(d.key)) continue;
@@ -42,7 +45,12 @@ export function containerVolumes(config: GuestConfig, storageTypes: ReadonlyMap<
   }
   for (const dev of config.localDevices)
     if (dev.kind === "bind-mount" || dev.kind === "device-mount")
-      volumes.push({ key: dev.key, volume: dev.value.split(",")[0] ?? dev.value, snapshots: false, backedUp: false });
+      volumes.push({
+        key: dev.key,
+        volume: dev.value.split(",")[0] ?? dev.value,
+        snapshots: false,
+        backedUp: false,
+      });
   return volumes;
 }
 
