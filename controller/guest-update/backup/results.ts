@@ -176,7 +176,7 @@ export function freeOutcome(r: StepResult, volid: string): StepOutcome {
   const text = `${r.stderr}\n${r.stdout}`;
   if (/does not exist|No such file/.test(text))
     return { ok: true, warnings: [`archive ${volid} was already removed`] };
-  if (/is protected/.test(text))
+  if (/cannot remove protected volume|is protected/.test(text))
     return failedWith(
       false,
       "ArchiveProtected",

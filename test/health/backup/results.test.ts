@@ -79,7 +79,7 @@ describe("step results, from what Proxmox prints", () => {
     ["free ok", freeOutcome(ok("Removed volume 'pbs:backup/x'\n"), "pbs:backup/x"), ["ok"]],
     [
       "free protected",
-      freeOutcome(fail("volume 'pbs:backup/x' is protected\n"), "pbs:backup/x"),
+      freeOutcome(fail("cannot remove protected volume 'backup/x' on 'pbs'\n"), "pbs:backup/x"),
       ["ArchiveProtected", false],
     ],
   ] as const)("%s", (_case, outcome, expected) => {
