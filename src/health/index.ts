@@ -12,3 +12,4 @@ export {
 export { controllerProbeIo, httpRequest, tcpConnect } from "./local-io.js";
 export { waitAfterFailure } from "./backoff.js";
 export { p95, LATENCY_SAMPLES } from "./latency.js";
+export { containerProbeIo, pctProbeExec } from "./pct-io.js";

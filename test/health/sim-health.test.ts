@@ -7,25 +7,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { baselineAll, compareWithBaseline, probeAll } from "../../src/health/baseline.js";
 import { controllerProbeIo } from "../../src/health/local-io.js";
-import { quoteArgv } from "../../src/ssh/quote.js";
+import { containerProbeIo } from "../../src/health/pct-io.js";
+import { SshPool } from "../../src/ssh/index.js";
+import { simExec } from "../support/sim-ssh.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { eventually, run } from "../sim/ssh-client.js";
 import { check } from "./support.js";
 
 const FLEET = new URL("../sim/fleets/three-node.yaml", import.meta.url).pathname;
 let sim: SimHandle;
+let pool: SshPool;
 beforeAll(async () => {
   sim = await startSimulator({ fleet: FLEET, clock: new ScaledClock(1000) });
+  pool = new SshPool();
 });
 afterAll(async () => {
+  pool?.close();
   await sim?.stop();
 });
 
+/** Commands go through the project's SSH client and pct exec, as in the guest update flow. */
 function pctIo(node: string, vmid: number) {
-  return controllerProbeIo(sim.clock, async (argv) => {
-    const res = await run(sim, node, quoteArgv(["pct", "exec", String(vmid), "--", ...argv]));
-    return { exitCode: res.code ?? 255, stdout: res.stdout, stderr: res.stderr };
-  });
+  return containerProbeIo(sim.clock, simExec(pool, sim, node), vmid);
 }
 
 describe("health probes against the simulator", () => {
