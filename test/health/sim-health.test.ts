@@ -87,4 +87,46 @@ describe("health probes against the simulator", () => {
     );
     sim.faults.remove("unbound");
   });
+
+  it("probes from inside the container with its own curl; other containers' ports are not its loopback", async () => {
+    const web = sim.healthEndpoints().find((e) => e.vmid === 200)!;
+    const dns = sim.healthEndpoints().find((e) => e.vmid === 201)!;
+    const io = pctIo("pve1", 200);
+    const target = { vmid: 200 };
+    const inside = check({
+      type: "http",
+      name: "web",
+      port: web.port,
+      path: "/healthz",
+      from: "container",
+      bodyContains: "ok",
+      retries: 0,
+    });
+    expect((await probeAll([inside], target, io))[0]).toMatchObject({ healthy: true });
+    const other = check({ type: "http", name: "other", port: dns.port, from: "container", retries: 0 });
+    const refused = (await probeAll([other], target, io))[0]!;
+    expect(refused.healthy).toBe(false);
+    expect(refused.message).toBe(
+      `GET http://127.0.0.1:${dns.port}/ inside CT 200 got no response: curl: (7) Failed to connect to 127.0.0.1 port ${dns.port} after 0 ms: Couldn't connect to server (1 attempt)`,
+    );
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl stop nginx")).code).toBe(0);
+    const down = (await probeAll([inside], target, io))[0]!;
+    expect(down.message).toBe(
+      `GET http://127.0.0.1:${web.port}/healthz answered 503, expected 200 (1 attempt)`,
+    );
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl start nginx")).code).toBe(0);
+  });
+
+  it("says so when the container has neither curl nor wget", async () => {
+    const dns = sim.healthEndpoints().find((e) => e.vmid === 201)!;
+    const r = (
+      await probeAll(
+        [check({ type: "http", name: "dns", port: dns.port, from: "container", retries: 0 })],
+        { vmid: 201 },
+        pctIo("pve2", 201),
+      )
+    )[0]!;
+    expect(r.healthy).toBe(false);
+    expect(r.message).toMatch(/neither curl nor wget is installed/);
+  });
 });
