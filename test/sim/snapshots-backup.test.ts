@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { parseBackupContent } from "../../src/pve/backup.js";
 import { parseSnapshotList } from "../../src/pve/snapshots.js";
+import { parseTaskList } from "../../src/pve/tasks.js";
 import { quoteArgv } from "../../src/ssh/quote.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import {
@@ -66,6 +67,11 @@ describe("pct snapshot", () => {
       "Taken by Refit\nsecond line",
     ]);
     await eventually(() => Promise.resolve(lockOf(120) === "snapshot"), "the snapshot lock");
+    const tasks = parseTaskList(
+      (await pve1(["pvesh", "get", "/nodes/pve1/tasks", "--source", "active", "--output-format", "json"]))
+        .stdout,
+    );
+    expect(tasks.filter((t) => t.running && t.type === "vzsnapshot").map((t) => t.id)).toEqual(["120"]);
     const second = await pve1(["pct", "snapshot", "120", "refit-apps-20260101000001"]);
     expect(second).toMatchObject({ code: 255, stderr: "CT is locked (snapshot)\n" });
     expect(snapshotOutcome(result(second), 120, "refit-apps-20260101000001")).toMatchObject({

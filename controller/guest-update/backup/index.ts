@@ -42,3 +42,4 @@ export {
   type StepOutcome,
   type StepResult,
 } from "./results.js";
+export { resumeBackup, type BackupResume, type BackupResumeObservation } from "./resume.js";
