@@ -35,6 +35,7 @@ export {
 export {
   deleteSnapshotOutcome,
   freeOutcome,
+  outcomeError,
   restoreOutcome,
   rollbackOutcome,
   snapshotOutcome,

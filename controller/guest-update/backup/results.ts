@@ -4,6 +4,7 @@
  * Terminal: a person must change something. "Done" outcomes let crash-resume treat a repeated
  * step as proven (a snapshot name already used by our own snapshot, a snapshot already deleted).
  */
+import { RetryableError, TerminalError, type RefitError } from "../../../src/errors.js";
 import { parseVzdumpArchive } from "../../../src/pve/backup.js";
 
 export interface StepResult {
@@ -183,4 +184,15 @@ export function freeOutcome(r: StepResult, volid: string): StepOutcome {
       `archive ${volid} is protected; unprotect it to let retention remove it`,
     );
   return failedWith(true, "PruneFailed", `removing archive ${volid} failed: ${errorText(r)}`);
+}
+
+/** A failed outcome as the typed error reconcilers act on (retried with backoff, or terminal). */
+export function outcomeError(
+  o: Extract<StepOutcome, { ok: false }>,
+  context: Record<string, string | number> = {},
+): RefitError {
+  const ctx = { ...context, ...(o.lock !== undefined ? { lock: o.lock } : {}) };
+  return o.retryable
+    ? new RetryableError(o.reason, o.message, ctx)
+    : new TerminalError(o.reason, o.message, ctx);
 }

@@ -166,3 +166,20 @@ describe("step argv", () => {
     ]);
   });
 });
+
+describe("outcomeError", () => {
+  it("a lock is retryable, unsupported snapshots are terminal; both say what to do", async () => {
+    const { outcomeError } = await import("../../../controller/guest-update/backup/results.js");
+    const locked = snapshotOutcome(fail("CT is locked (backup)\n"), 120, "s");
+    const unsupported = snapshotOutcome(fail("snapshot feature is not available\n"), 120, "s");
+    if (locked.ok || unsupported.ok) throw new Error("expected failures");
+    expect(outcomeError(locked)).toMatchObject({
+      retryable: true,
+      reason: "Locked",
+      context: { lock: "backup" },
+    });
+    const e = outcomeError(unsupported);
+    expect(e).toMatchObject({ retryable: false, reason: "SnapshotUnsupported" });
+    expect(e.message).toMatch(/set backup\.fallbackStorage or use mode vzdump/);
+  });
+});
