@@ -149,7 +149,9 @@ describe("tcp probes from inside a container (nc)", () => {
         "the port to close",
       );
       const r = (await probeAll([c], { vmid: 120 }, io))[0]!;
-      expect(r.message).toBe(`tcp connect to 127.0.0.1:${web.port} inside CT 120 failed: exit 1 (1 attempt)`);
+      expect(r.message).toBe(
+        `tcp connect to 127.0.0.1:${web.port} inside CT 120 failed: nothing accepted the connection (exit 1) (1 attempt)`,
+      );
     } finally {
       ownPool.close();
       await own.stop();
