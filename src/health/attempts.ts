@@ -9,7 +9,7 @@ import type {
   TcpHealthCheck,
 } from "../api/health-check.js";
 import { parseDuration } from "../api/primitives.js";
-import { describeError, failed, passed, type Attempt } from "./attempt.js";
+import { describeError, failed, passed, type Attempt } from "./attempt-result.js";
 import type { ProbeIo, ProbeTarget } from "./contract.js";
 import { CONTAINER_LOOPBACK, httpUrl, judgeResponse } from "./http-check.js";
 import {

@@ -1,5 +1,5 @@
 import type { HttpHealthCheck } from "../api/health-check.js";
-import { failed, passed, type Attempt } from "./attempt.js";
+import { failed, passed, type Attempt } from "./attempt-result.js";
 
 /** Where a probe from inside the container connects when the check names only a port. */
 export const CONTAINER_LOOPBACK = "127.0.0.1";
