@@ -23,11 +23,8 @@ export function judgeResponse(
   res: { status: number; body: string; latencyMs: number },
 ): Attempt {
   const what = `${check.method} ${url}`;
-  if (!check.expectedStatus.includes(res.status))
-    return failed(
-      `${what} answered ${res.status}, expected ${check.expectedStatus.join(" or ")}`,
-      res.latencyMs,
-    );
+  if (!statusExpected(check, res.status))
+    return failed(`${what} answered ${res.status}, expected ${expectedText(check)}`, res.latencyMs);
   if (check.bodyContains !== undefined && !res.body.includes(check.bodyContains))
     return failed(
       `${what} answered ${res.status} but the body does not contain ${JSON.stringify(check.bodyContains)} (body starts ${JSON.stringify(res.body.slice(0, 80))})`,
@@ -39,4 +36,13 @@ export function judgeResponse(
       res.latencyMs,
     );
   return passed(res.latencyMs);
+}
+
+function statusExpected(check: HttpHealthCheck, status: number): boolean {
+  if (check.expectedStatus.includes(status)) return true;
+  return (check.expectedStatusClasses ?? []).some((c) => `${Math.floor(status / 100)}xx` === c);
+}
+
+function expectedText(check: HttpHealthCheck): string {
+  return [...check.expectedStatus.map(String), ...(check.expectedStatusClasses ?? [])].join(" or ");
 }
