@@ -43,6 +43,13 @@ export const backupSpec = withRules(
     storage: storageId
       .optional()
       .describe("Storage the vzdump archive is written to; required with mode vzdump, refused otherwise"),
+    fallbackStorage: storageId
+      .optional()
+      .describe(
+        "mode snapshot: when the container cannot be snapshotted (a mount point or volume on storage " +
+          "without snapshot support), a vzdump --mode snapshot to this storage is taken instead; without " +
+          "it such a container is Blocked. Ignored with mode vzdump (the archive goes to storage); refused with none",
+      ),
     retention: retentionSpec.prefault({}),
     includeRam: z
       .boolean()
@@ -61,6 +68,12 @@ export const backupSpec = withRules(
       message: "storage applies only to backup mode vzdump",
       field: "storage",
       check: (b) => b.storage === undefined || b.mode === "vzdump",
+    },
+    {
+      rule: "!has(self.fallbackStorage) || !has(self.mode) || self.mode != 'none'",
+      message: "fallbackStorage needs a backup: it does not apply to mode none",
+      field: "fallbackStorage",
+      check: (b) => b.fallbackStorage === undefined || b.mode !== "none",
     },
   ],
 ).describe("Backup taken before the update; rollback restores it");

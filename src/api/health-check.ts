@@ -75,12 +75,23 @@ const probeShape = {
     ),
 };
 
+/** Where an http or tcp probe runs; command checks always run inside the container. */
+export const probeFrom = z
+  .enum(["controller", "container"])
+  .default("controller")
+  .describe(
+    "controller: from Refit's host to the container's address; container: inside the container " +
+      "through pct exec (curl or wget for http, a shell /dev/tcp or nc connect for tcp), for ports bound to localhost",
+  );
+export type ProbeFrom = z.infer<typeof probeFrom>;
+
 export const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 export const httpHealthCheck = withRules(
   z.strictObject({
     type: z.literal("http"),
     ...probeShape,
+    from: probeFrom,
     url: z
       .string()
       .max(2048)
@@ -148,6 +159,7 @@ export type HttpHealthCheck = z.infer<typeof httpHealthCheck>;
 export const tcpHealthCheck = z.strictObject({
   type: z.literal("tcp"),
   ...probeShape,
+  from: probeFrom,
   host: z
     .string()
     .min(1)

@@ -17,7 +17,14 @@ export interface ProbeTarget {
 export interface ProbeIo {
   clock: Clock;
   /** An HTTP request from the controller; real time timeout (like SSH). */
-  http(req: { url: string; method: string; timeoutMs: number; headers?: Record<string, string> }): Promise<{
+  http(req: {
+    url: string;
+    method: string;
+    timeoutMs: number;
+    headers?: Record<string, string>;
+    /** false: accept any certificate for this request (the check's tlsVerify); default true. */
+    tlsVerify?: boolean;
+  }): Promise<{
     status: number;
     body: string;
     latencyMs: number;

@@ -96,6 +96,7 @@ describe("GuestUpdatePlan: the full example", () => {
     expect(plan.spec.backup).toEqual({
       mode: "vzdump",
       storage: "pbs-main",
+      fallbackStorage: "local",
       retention: { keepLast: 5, maxAge: "30d" },
       includeRam: true,
     });
@@ -270,9 +271,10 @@ describe("GuestUpdatePlan: defaults", () => {
         headers: {},
         expectedStatus: [200],
         tlsVerify: true,
+        from: "controller",
         ...probe,
       },
-      { type: "tcp", name: "db", port: 5432, ...probe },
+      { type: "tcp", name: "db", port: 5432, from: "controller", ...probe },
       { type: "command", name: "cli", argv: ["app", "status"], expectedExitCode: 0, ...probe },
     ]);
     expect(plan.spec.hooks.preUpdate).toEqual([
@@ -835,7 +837,7 @@ describe("GuestUpdatePlan: CRD source", () => {
       (s["x-kubernetes-validations"] as { rule: string; fieldPath?: string }[]).map((v) => v.fieldPath ?? "");
     expect(rules(spec)).toEqual([".rollback.policy"]);
     expect(rules(prop(spec, "selector"))).toEqual([""]);
-    expect(rules(prop(spec, "backup"))).toEqual([".storage", ".storage"]);
+    expect(rules(prop(spec, "backup"))).toEqual([".storage", ".storage", ".fallbackStorage"]);
     expect(rules(prop(spec, "restart"))).toEqual([".services"]);
     expect(rules(prop(spec, "concurrency"))).toEqual([".maxParallelPerNode"]);
     expect(rules(prop(spec, "preflight", "minFreeDisk"))).toEqual([""]);

@@ -1,0 +1,14 @@
+export type { ProbeIo, ProbeTarget, RunProbe } from "./contract.js";
+export { runProbe } from "./probe.js";
+export {
+  BASELINE_SAMPLES,
+  baselineAll,
+  baselineProbe,
+  compareWithBaseline,
+  probeAll,
+  type BaselineComparison,
+  type CheckVerdict,
+} from "./baseline.js";
+export { controllerProbeIo, httpRequest, tcpConnect } from "./local-io.js";
+export { waitAfterFailure } from "./backoff.js";
+export { p95, LATENCY_SAMPLES } from "./latency.js";

@@ -1,0 +1,87 @@
+/**
+ * The probes against the simulator's health servers (real HTTP/TCP listeners on loopback) and its
+ * containers over SSH: a baseline, an "update" that breaks the app, and the comparison that says
+ * roll back for what the update broke and not for what was broken before.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ScaledClock } from "../../src/clock.js";
+import { baselineAll, compareWithBaseline, probeAll } from "../../src/health/baseline.js";
+import { controllerProbeIo } from "../../src/health/local-io.js";
+import { quoteArgv } from "../../src/ssh/quote.js";
+import { startSimulator, type SimHandle } from "../../src/sim/index.js";
+import { eventually, run } from "../sim/ssh-client.js";
+import { check } from "./support.js";
+
+const FLEET = new URL("../sim/fleets/three-node.yaml", import.meta.url).pathname;
+let sim: SimHandle;
+beforeAll(async () => {
+  sim = await startSimulator({ fleet: FLEET, clock: new ScaledClock(1000) });
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+
+function pctIo(node: string, vmid: number) {
+  return controllerProbeIo(sim.clock, async (argv) => {
+    const res = await run(sim, node, quoteArgv(["pct", "exec", String(vmid), "--", ...argv]));
+    return { exitCode: res.code ?? 255, stdout: res.stdout, stderr: res.stderr };
+  });
+}
+
+describe("health probes against the simulator", () => {
+  it("an update that breaks the app fails its check; a check broken before is pre-existing", async () => {
+    const web = sim.healthEndpoints().find((e) => e.vmid === 200)!;
+    const checks = [
+      check({ type: "http", name: "web", url: web.url, interval: "2s", retries: 1 }),
+      check({
+        type: "command",
+        name: "nginx",
+        argv: ["systemctl", "is-active", "nginx"],
+        outputMatches: "^active$",
+        retries: 0,
+      }),
+      check({ type: "command", name: "cron", argv: ["systemctl", "is-active", "cron"], retries: 0 }),
+    ];
+    const target = { vmid: 200, address: "127.0.0.1" };
+    const io = pctIo("pve1", 200);
+    const baseline = await baselineAll(checks, target, io, 2);
+    expect(baseline.map((b) => [b.name, b.healthy])).toEqual([
+      ["web", true],
+      ["nginx", true],
+      ["cron", false],
+    ]);
+
+    // The "update": app fails when restarted, as a bad upgrade would leave it.
+    sim.faults.add({ kind: "serviceFailed", vmid: 200, service: "app", onRestart: true, times: 1 });
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl restart app")).code).toBe(1);
+    await eventually(async () => (await fetch(web.url!)).status === 503, "the endpoint to answer 503");
+
+    const after = await probeAll(checks, target, io);
+    const web503 = after.find((a) => a.name === "web")!;
+    expect(web503.healthy).toBe(false);
+    expect(web503.message).toBe(`GET ${web.url} answered 503, expected 200 (2 attempts)`);
+    const verdict = compareWithBaseline(baseline, after, checks);
+    expect(verdict.failed).toEqual(["web"]);
+    expect(verdict.preExisting).toEqual(["cron"]);
+    expect(verdict.healthy).toBe(false);
+
+    // Fixed (what a rollback would do): web passes again, cron is still only pre-existing.
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl restart app")).code).toBe(0);
+    const fixed = compareWithBaseline(baseline, await probeAll(checks, target, io), checks);
+    expect(fixed).toMatchObject({ healthy: true, failed: [], preExisting: ["cron"] });
+  });
+
+  it("a tcp endpoint closed by a failed service fails; the container's tcp check from outside passes before", async () => {
+    const dns = sim.healthEndpoints().find((e) => e.vmid === 201)!;
+    const c = check({ type: "tcp", name: "dns", port: dns.port, retries: 0 });
+    const io = controllerProbeIo(sim.clock, () => Promise.reject(new Error("no exec")));
+    const target = { vmid: 201, address: dns.address };
+    expect((await probeAll([c], target, io))[0]?.healthy).toBe(true);
+    sim.faults.add({ kind: "serviceFailed", vmid: 201, service: "unbound", id: "unbound" });
+    await eventually(
+      async () => (await probeAll([c], target, io))[0]?.healthy === false,
+      "the dns check to fail",
+    );
+    sim.faults.remove("unbound");
+  });
+});
