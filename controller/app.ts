@@ -3,6 +3,9 @@ import type { Clock } from "../src/clock.js";
 import { MutexTable } from "../src/schedule/index.js";
 import { DEFAULT_TIMING, type Deps, type Notifier, type Timing } from "./context.js";
 import { Fleet } from "./fleet/cluster-access.js";
+import { runProbe } from "../src/health/index.js";
+import type { RunnerLookup } from "./guest-update/observation.js";
+import { GuestUpdateReconciler } from "./guest-update/reconciler.js";
 import { HostPatchReconciler } from "./host-patch/reconciler.js";
 import { HostPatchPlanReconciler } from "./host-patch-plan/reconciler.js";
 import { MaintenanceWindowReconciler } from "./maintenance-window/reconciler.js";
@@ -27,7 +30,12 @@ export interface ControllerOptions {
   notifier?: Notifier;
   /** Watch the desired-state directory for edits; default true. */
   watch?: boolean;
+  /** Runner plugins of the guest update flow; a type without one Blocks its update. */
+  guestRunners?: RunnerLookup;
 }
+
+/** Until the runner registry is merged, no runner type has a plugin (guest updates are Blocked, saying so). */
+const NO_RUNNERS: RunnerLookup = () => undefined;
 
 /** The controller in file mode: a FileStore, a manager and one reconciler per kind. */
 export class Controller {
@@ -83,7 +91,8 @@ export class Controller {
       .register(new ProxmoxClusterReconciler(deps))
       .register(new MaintenanceWindowReconciler(deps))
       .register(plans)
-      .register(new HostPatchReconciler(deps));
+      .register(new HostPatchReconciler(deps))
+      .register(new GuestUpdateReconciler(deps, { runners: opts.guestRunners ?? NO_RUNNERS, runProbe }));
     return new Controller(store, manager, deps, plans.seen);
   }
 

@@ -20,7 +20,7 @@ import { decideVerifying, decideVerifyingRollback, verifyingNeeds } from "./phas
 import type { Transition } from "./transition.js";
 
 export interface Phase {
-  /** What to read; called again with the first readout when a phase reads in two steps. */
+  /** What to read; called again with what was read so far when a phase reads in steps (at most three). */
   needs(ctx: GuestContext, first?: Observation): Needs;
   decide(ctx: GuestContext, obs: Observation): Transition;
 }

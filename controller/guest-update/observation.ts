@@ -14,7 +14,7 @@ import type { Status } from "./transition.js";
 export type RunnerLookup = (type: RunnerType) => RunnerPlugin | undefined;
 
 /** Which list of checks a probe run takes. */
-export type ProbeSet = "preflight" | "health";
+export type ProbeSet = "preflight" | "baseline" | "health";
 
 export interface Needs {
   /** The container's status and config (running, lock, ostype, unprivileged). */

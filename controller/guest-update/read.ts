@@ -6,7 +6,7 @@
 import type { HealthCheck } from "../../src/api/health-check.js";
 import type { Runner } from "../../src/api/runners.js";
 import { errorMessage, RefitError } from "../../src/errors.js";
-import type { RunProbe } from "../../src/health/contract.js";
+import { baselineProbe, controllerProbeIo, type RunProbe } from "../../src/health/index.js";
 import { DF_ROOT_ARGV, parseDfPosix, pctExecArgv, PveReader } from "../../src/pve/index.js";
 import type { RunnerPlugin, RunnerStep, RunnerTarget, StepResult } from "../../src/runners/contract.js";
 import { jobStatus, type HostExec } from "../../src/ssh/index.js";
@@ -19,9 +19,9 @@ import {
   type GuestFacts,
   type Needs,
   type Observation,
+  type ProbeSet,
   type Readout,
 } from "./observation.js";
-import { probeIo } from "./probe-io.js";
 
 const SHORT_MS = 60_000;
 
@@ -80,9 +80,26 @@ async function listRunner(
   return { applies: true, pending: plugin.pending(spec, target, listed) };
 }
 
-function probeChecks(ctx: GuestContext, set: "preflight" | "health"): HealthCheck[] {
+function probeChecks(ctx: GuestContext, set: ProbeSet): HealthCheck[] {
   const p = ctx.gu.spec.policy;
   return set === "preflight" ? p.preflight.checks : p.healthChecks;
+}
+
+/** The checks of `set`: the baseline takes several samples each; warm-up is the flow's wait, not the probe's. */
+async function probe(deps: ReadDeps, ctx: GuestContext, exec: HostExec, set: ProbeSet) {
+  const vmid = ctx.gu.spec.vmid;
+  const io = controllerProbeIo(deps.clock, async (argv, timeoutMs) => {
+    const r = await exec.exec(pctExecArgv(vmid, argv), { timeoutMs });
+    return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  });
+  const target = { vmid };
+  return Promise.all(
+    probeChecks(ctx, set).map((c) =>
+      set === "baseline"
+        ? baselineProbe(c, target, io, undefined, deps.runProbe)
+        : deps.runProbe({ ...c, warmUp: "0s" }, target, io),
+    ),
+  );
 }
 
 /** Adds to `obs` what `needs` asks for and `obs` does not hold yet. */
@@ -148,13 +165,7 @@ export async function read(
     );
   await Promise.all(pending);
   await readRunners(deps, ctx, needs, obs, exec);
-  if (needs.probes && !obs.probes) {
-    const io = probeIo(deps.clock, exec, vmid);
-    const target = { vmid };
-    obs.probes = await Promise.all(
-      probeChecks(ctx, needs.probes).map((c) => deps.runProbe({ ...c, warmUp: "0s" }, target, io)),
-    );
-  }
+  if (needs.probes && !obs.probes) obs.probes = await probe(deps, ctx, exec, needs.probes);
   return obs;
 }
 

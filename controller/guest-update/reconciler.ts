@@ -88,6 +88,7 @@ function startNewCycle(gu: GuestUpdate, now: number): void {
 }
 
 const RESTORING = new Set(["RollingBack", "VerifyingRollback"]);
+const READ_STEPS = 3;
 
 /** Reads what the phase needs (in at most two steps) and decides. A terminal error fails the update. */
 export async function decide(deps: ReadDeps, ctx: GuestContext): Promise<Transition> {
@@ -101,8 +102,9 @@ export async function decide(deps: ReadDeps, ctx: GuestContext): Promise<Transit
       `CT ${ctx.gu.spec.vmid} not updated within timeouts.overall (${ctx.gu.spec.policy.timeouts.overall}), in phase ${name}`,
     );
   try {
+    // A phase may read in steps (the container's facts, then its jobs, then what a runner changed).
     let obs = await read(deps, ctx, phase.needs(ctx), emptyObservation());
-    obs = await read(deps, ctx, phase.needs(ctx, obs), obs);
+    for (let step = 1; step < READ_STEPS; step++) obs = await read(deps, ctx, phase.needs(ctx, obs), obs);
     return phase.decide(ctx, obs);
   } catch (err) {
     if (err instanceof RefitError && !err.retryable)

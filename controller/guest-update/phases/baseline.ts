@@ -3,7 +3,7 @@ import type { GuestContext, Needs, Observation } from "../observation.js";
 import { goto, poll, type Transition } from "../transition.js";
 
 export function baselineNeeds(ctx: GuestContext): Needs {
-  return ctx.gu.spec.policy.healthChecks.length > 0 ? { probes: "health" } : {};
+  return ctx.gu.spec.policy.healthChecks.length > 0 ? { probes: "baseline" } : {};
 }
 
 export function decideBaseline(ctx: GuestContext, obs: Observation): Transition {

@@ -5,6 +5,7 @@
  */
 import type { HealthResult } from "../../../src/api/guest-update.js";
 import { parseDuration } from "../../../src/api/primitives.js";
+import { compareWithBaseline } from "../../../src/health/index.js";
 import type { GuestContext, Needs, Observation } from "../observation.js";
 import { fail, goto, notify, poll, wait, type Transition } from "../transition.js";
 import { failure } from "./failure.js";
@@ -22,13 +23,8 @@ export function verifyingNeeds(ctx: GuestContext): Needs {
 
 /** The checks that fail the update: unhealthy now, and not already failing in the baseline. */
 export function newlyFailing(ctx: GuestContext, results: readonly HealthResult[]): HealthResult[] {
-  const baseline = ctx.status.healthBaseline ?? [];
-  return results.filter((r) => {
-    if (r.healthy) return false;
-    const check = ctx.gu.spec.policy.healthChecks.find((c) => c.name === r.name);
-    const before = baseline.find((b) => b.name === r.name);
-    return !(check?.compareWithBaseline && before && !before.healthy);
-  });
+  const verdict = compareWithBaseline(ctx.status.healthBaseline, results, ctx.gu.spec.policy.healthChecks);
+  return results.filter((r) => verdict.failed.includes(r.name));
 }
 
 function describe(results: readonly HealthResult[]): string {
