@@ -52,13 +52,13 @@ describe("Pending and Preflight", () => {
       "a lock beyond timeouts.preflight blocks",
       context({ status: { ...pre, phaseSince: iso(NOW - 6 * 60_000) } }),
       obs({ guest: guest({ lock: "backup" }) }),
-      "goto Blocked",
+      "goto Blocked GuestLocked",
     ],
     [
       "stopped with requireRunning: Blocked",
       context({ status: pre }),
       obs({ guest: guest({ running: false }) }),
-      "goto Blocked",
+      "goto Blocked ContainerStopped",
     ],
     [
       "stopped without requireRunning: started",
@@ -112,7 +112,7 @@ describe("Pending and Preflight", () => {
         }),
       }),
       ready,
-      "goto Blocked",
+      "goto Blocked CustomCommandRefused",
     ],
     [
       "a hook off the allowlist: Blocked",
@@ -124,7 +124,31 @@ describe("Pending and Preflight", () => {
         }),
       }),
       ready,
-      "goto Blocked",
+      "goto Blocked CustomCommandRefused",
+    ],
+    [
+      "an allowed hook: Blocked, this version does not run hooks",
+      context({
+        status: pre,
+        policy: policy({
+          customCommands: { enabled: true, allowlist: ["/usr/local/bin/drain"] },
+          hooks: { preUpdate: [{ name: "drain", argv: ["/usr/local/bin/drain"] }] },
+        }),
+      }),
+      ready,
+      "goto Blocked HooksUnsupported",
+    ],
+    [
+      "a runner type without a plugin: Blocked",
+      context({
+        status: pre,
+        policy: policy({
+          runners: [{ type: "custom", steps: [{ name: "s", apply: ["/usr/local/bin/upd"] }] }],
+          customCommands: { enabled: true, allowlist: ["/usr/local/bin/upd"] },
+        }),
+      }),
+      ready,
+      "goto Blocked RunnerUnavailable",
     ],
     [
       "a halt waits before anything changes",

@@ -132,7 +132,7 @@ export function health(name: string, healthy: boolean): HealthResult {
 /** One line per transition for table rows: kind, phase or reason, and the actions' what. */
 export function summary(t: Transition): string {
   if (t.kind === "idle") return "idle";
-  if (t.kind === "goto") return `goto ${t.phase}`;
+  if (t.kind === "goto") return t.phase === "Blocked" ? `goto Blocked ${t.reason ?? ""}` : `goto ${t.phase}`;
   if (t.kind === "wait") return `wait ${t.reason}`;
   if (t.kind === "fail") return `fail ${t.reason}`;
   return `act ${t.actions.map((a) => (a.type === "run" ? a.what : a.notice.event)).join(", ")}`;

@@ -29,6 +29,11 @@ export function preflightNeeds(ctx: GuestContext, first?: Observation): Needs {
   };
 }
 
+function hookNames(p: GuestContext["gu"]["spec"]["policy"]): string[] {
+  const h = p.hooks;
+  return [...h.preUpdate, ...h.postUpdate, ...h.onFailure, ...h.onRollback].map((x) => x.name);
+}
+
 /** A closed gate: wait, or Blocked once the preflight time limit is over. */
 function closed(ctx: GuestContext, reason: string, message: string): Transition {
   if (phaseExpired(ctx, ctx.gu.spec.policy.timeouts.preflight))
@@ -52,6 +57,13 @@ export function decidePreflight(ctx: GuestContext, obs: Observation): Transition
       reason: "CustomCommandRefused",
       notes: [{ step: "preflight", outcome: "blocked", message: refused }],
     });
+  const hooks = hookNames(p);
+  if (hooks.length > 0)
+    return goto(
+      "Blocked",
+      `hooks (${hooks.join(", ")}) are not run by this version of the guest update flow, and an update without them could break what they guard; remove them from the policy to update`,
+      { reason: "HooksUnsupported" },
+    );
   const missing = p.runners.find((r) => !ctx.runners(r.type));
   if (missing)
     return goto(
