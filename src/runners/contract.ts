@@ -26,6 +26,12 @@ export interface RunnerStep {
   env?: Record<string, string>;
   /** Run as a remote job (a transient unit on the node): package managers must never be cut off. */
   job?: boolean;
+  /**
+   * Exit codes that count as success; default [0]. Some listings exit non-zero to say "there is
+   * something" (`dnf check-update` 100, `npm outdated` 1, `pacman -Qu` 1 when there is nothing).
+   * The flow stops a runner at the first step whose code is not here (see stepFailure in steps.ts).
+   */
+  okExitCodes?: number[];
 }
 
 /** What one step printed. */
@@ -42,7 +48,7 @@ export type Change = PendingPackage;
 /**
  * Runner<T>: detect → list pending → hold → apply → release, each a list of steps whose results
  * the matching parse function reads. A parse function that cannot read its input throws a
- * ParseError (src/errors.ts) naming the command and what it expected.
+ * ParseError (src/runners/errors.ts) naming the command and what it expected.
  */
 export interface RunnerPlugin<T extends Runner = Runner> {
   type: RunnerType;
