@@ -1,5 +1,7 @@
-import { archiveRef, storageId, vmid as vmidArg, type GuestKind } from "./args.js";
-import { unparseable, type ParseContext } from "./errors.js";
+import { z } from "zod";
+import { archiveRef, nodeName, storageId, vmid as vmidArg, type GuestKind } from "./args.js";
+import { InvalidArgumentError, unparseable, type ParseContext } from "./errors.js";
+import { parseJsonWith } from "./json.js";
 
 export interface VzdumpOptions {
   readonly storage: string;
@@ -7,11 +9,13 @@ export interface VzdumpOptions {
   readonly mode?: "snapshot" | "suspend" | "stop";
   /** Default "zstd" (ignored by Proxmox Backup Server storages, which compress themselves). */
   readonly compress?: "zstd" | "gzip" | "lzo" | "0";
+  /** Notes stored with the archive (`--notes-template`); how Refit recognises its own archives. */
+  readonly notes?: string;
 }
 
-/** `vzdump <vmid> --mode snapshot --storage <s> --compress zstd` */
+/** `vzdump <vmid> --mode snapshot --storage <s> --compress zstd [--notes-template <notes>]` */
 export function vzdumpArgv(vmid: number, opts: VzdumpOptions): string[] {
-  return [
+  const argv = [
     "vzdump",
     vmidArg(vmid),
     "--mode",
@@ -21,6 +25,22 @@ export function vzdumpArgv(vmid: number, opts: VzdumpOptions): string[] {
     "--compress",
     opts.compress ?? "zstd",
   ];
+  if (opts.notes !== undefined) argv.push("--notes-template", notesTemplate(opts.notes));
+  return argv;
+}
+
+/**
+ * Literal notes as a vzdump notes template. PVE::VZDump's verify_notes_template refuses a line
+ * feed, a backslash escape other than \n and \\, and {{variables}} other than cluster, guestname,
+ * node and vmid; literal notes must use none of them.
+ */
+export function notesTemplate(notes: string): string {
+  if (notes.length === 0 || /[\n\\]|\{\{/.test(notes))
+    throw new InvalidArgumentError(
+      `vzdump notes ${JSON.stringify(notes)} must be one non-empty line without "\\" or "{{".`,
+      { notes },
+    );
+  return notes;
 }
 
 export interface RestoreOptions {
@@ -58,4 +78,65 @@ export function parseVzdumpArchive(text: string, storage: string, ctx?: ParseCon
   const pbs = /creating Proxmox Backup Server archive '([^']+)'/.exec(text)?.[1];
   if (pbs !== undefined) return { printed: pbs, target: "pbs", volid: `${storage}:backup/${pbs}` };
   return unparseable(ctx, "vzdump <vmid> ...", text, "no `creating ... archive '...'` line");
+}
+
+/** `pvesh get /nodes/<node>/storage/<storage>/content --content backup --vmid <vmid>`: the guest's archives there. */
+export function backupContentArgv(node: string, storage: string, vmid: number): string[] {
+  return [
+    "pvesh",
+    "get",
+    `/nodes/${nodeName(node)}/storage/${storageId(storage)}/content`,
+    "--content",
+    "backup",
+    "--vmid",
+    vmidArg(vmid),
+    "--output-format",
+    "json",
+  ];
+}
+
+export interface BackupVolume {
+  readonly volid: string;
+  readonly vmid: number | undefined;
+  /** Creation time, epoch seconds. */
+  readonly ctime: number | undefined;
+  /** The archive's notes (absent when none were set). */
+  readonly notes: string | undefined;
+  /** Protected archives cannot be removed until unprotected. */
+  readonly protected: boolean;
+  readonly size: number | undefined;
+}
+
+const contentSchema = z.array(
+  z.looseObject({
+    volid: z.string(),
+    vmid: z.union([z.number(), z.string()]).optional(),
+    ctime: z.union([z.number(), z.string()]).optional(),
+    notes: z.string().optional(),
+    protected: z.union([z.number(), z.boolean(), z.string()]).optional(),
+    size: z.union([z.number(), z.string()]).optional(),
+  }),
+);
+
+const num = (v: number | string | undefined): number | undefined => {
+  const n = typeof v === "string" ? Number(v) : v;
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
+};
+
+/** Parses the storage content listing (PVE::API2::Storage::Content index). */
+export function parseBackupContent(text: string, ctx?: ParseContext): BackupVolume[] {
+  const rows = parseJsonWith(contentSchema, text, "pvesh get /nodes/<node>/storage/<storage>/content", ctx);
+  return rows.map((r) => ({
+    volid: r.volid,
+    vmid: num(r.vmid),
+    ctime: num(r.ctime),
+    notes: r.notes,
+    protected: r.protected === 1 || r.protected === true || r.protected === "1",
+    size: num(r.size),
+  }));
+}
+
+/** `pvesm free <volid>`: removes a backup archive (and its .notes and .log). */
+export function freeVolumeArgv(volid: string): string[] {
+  return ["pvesm", "free", archiveRef(volid)];
 }
