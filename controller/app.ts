@@ -4,6 +4,7 @@ import { MutexTable } from "../src/schedule/index.js";
 import { DEFAULT_TIMING, type Deps, type Notifier, type Timing } from "./context.js";
 import { Fleet } from "./fleet/cluster-access.js";
 import { runProbe } from "../src/health/index.js";
+import { RUNNERS, type RunnerPlugin } from "../src/runners/index.js";
 import type { RunnerLookup } from "./guest-update/observation.js";
 import { GuestUpdateReconciler } from "./guest-update/reconciler.js";
 import { HostPatchReconciler } from "./host-patch/reconciler.js";
@@ -30,12 +31,12 @@ export interface ControllerOptions {
   notifier?: Notifier;
   /** Watch the desired-state directory for edits; default true. */
   watch?: boolean;
-  /** Runner plugins of the guest update flow; a type without one Blocks its update. */
+  /** Runner plugins of the guest update flow (default the registry); a type without one Blocks its update. */
   guestRunners?: RunnerLookup;
 }
 
-/** Until the runner registry is merged, no runner type has a plugin (guest updates are Blocked, saying so). */
-const NO_RUNNERS: RunnerLookup = () => undefined;
+/** Every runner of the registry (src/runners/registry.ts), by type. */
+const REGISTRY: RunnerLookup = (type) => RUNNERS[type] as unknown as RunnerPlugin;
 
 /** The controller in file mode: a FileStore, a manager and one reconciler per kind. */
 export class Controller {
@@ -92,7 +93,7 @@ export class Controller {
       .register(new MaintenanceWindowReconciler(deps))
       .register(plans)
       .register(new HostPatchReconciler(deps))
-      .register(new GuestUpdateReconciler(deps, { runners: opts.guestRunners ?? NO_RUNNERS, runProbe }));
+      .register(new GuestUpdateReconciler(deps, { runners: opts.guestRunners ?? REGISTRY, runProbe }));
     return new Controller(store, manager, deps, plans.seen);
   }
 

@@ -6,6 +6,7 @@
 import type { PendingPackage } from "../../src/api/guest-update.js";
 import type { Runner } from "../../src/api/runners.js";
 import type { RunnerPlugin, RunnerStep, RunnerTarget } from "../../src/runners/contract.js";
+import { okCodes } from "../../src/runners/index.js";
 import type { GuestUpdate } from "../../src/api/guest-update.js";
 import { runnerStepJobId } from "./commands.js";
 
@@ -62,7 +63,9 @@ export function runnerProgress(
     const job = jobs[planned.jobId];
     if (!job || job.state === "unknown") return { kind: "start", planned };
     if (job.state === "running") return { kind: "running", planned };
-    const ok = job.state === "exited" && job.exitCode === 0;
+    // The job's own exit code against what the step accepts (some tools exit non-zero to say "done").
+    const ok =
+      job.state !== "timed-out" && job.exitCode !== undefined && okCodes(planned.step).includes(job.exitCode);
     if (!ok && !failed && planned.kind !== "release")
       failed = {
         planned,

@@ -16,7 +16,6 @@ import { Controller } from "../../controller/app.js";
 import { isFinal } from "../../controller/guest-update/flow.js";
 import { recordingLogger } from "../support/recording.js";
 import { simDesiredState } from "../support/sim-desired.js";
-import { simRunners } from "../guest-update/sim-runners.js";
 
 const FLEET = join(import.meta.dirname, "..", "sim", "fleets", "three-node.yaml");
 const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
@@ -46,7 +45,7 @@ const open = (
     log,
     timing: TIMING,
     watch: false,
-    guestRunners: simRunners,
+
     notifier: { notify: () => Promise.resolve() },
   });
 

@@ -18,11 +18,11 @@ import type { Notifier, PlanNotice } from "../../controller/context.js";
 import { isFinal } from "../../controller/guest-update/flow.js";
 import { simDesiredState } from "../support/sim-desired.js";
 import { recordingLogger } from "../support/recording.js";
-import { simRunners } from "../guest-update/sim-runners.js";
 
 const FLEET = join(import.meta.dirname, "..", "sim", "fleets", "three-node.yaml");
 const TIMING = { pollMs: 2_000, waitMs: 5_000, idleMs: 60_000, rebootGraceMs: 180_000 };
 const VENV = "/opt/app/venv";
+const TWO = join(import.meta.dirname, "fleets", "guest-update.yaml");
 
 let sim: SimHandle | undefined;
 let controller: Controller | undefined;
@@ -44,8 +44,8 @@ function recordingNotifier(): Notifier & { notices: PlanNotice[] } {
   };
 }
 
-async function start(clock: ScaledClock) {
-  sim = await startSimulator({ fleet: FLEET, clock });
+async function start(clock: ScaledClock, fleet = FLEET) {
+  sim = await startSimulator({ fleet, clock });
   const desired = simDesiredState(sim, "");
   const state = mkdtempSync(join(tmpdir(), "refit-e2e-state-"));
   const notifier = recordingNotifier();
@@ -58,21 +58,24 @@ async function start(clock: ScaledClock) {
     timing: TIMING,
     notifier,
     watch: false,
-    guestRunners: simRunners,
   });
   await controller.start();
   return { sim, controller, state, notifier, log };
 }
 
-function guestUpdate(namespace: string, policy: Record<string, unknown>): GuestUpdate {
+function guestUpdate(namespace: string, policy: Record<string, unknown>, vmid = 200): GuestUpdate {
   return {
     apiVersion: "refit.dev/v1alpha1",
     kind: "GuestUpdate",
-    metadata: { name: "apps-200", ...(namespace ? { namespace } : {}), labels: { "refit.dev/plan": "apps" } },
+    metadata: {
+      name: `apps-${vmid}`,
+      ...(namespace ? { namespace } : {}),
+      labels: { "refit.dev/plan": "apps" },
+    },
     spec: {
       planRef: { name: "apps" },
       clusterRef: { name: "pve-lab" },
-      vmid: 200,
+      vmid,
       node: "pve1",
       type: "lxc",
       cycle: "c1",
@@ -82,10 +85,16 @@ function guestUpdate(namespace: string, policy: Record<string, unknown>): GuestU
 }
 
 /** Waits (real time) until the update reaches a final phase, and returns it. */
-async function finalOf(c: Controller, namespace: string, log: string[], ms = 90_000): Promise<GuestUpdate> {
+async function finalOf(
+  c: Controller,
+  namespace: string,
+  log: string[],
+  vmid = 200,
+  ms = 90_000,
+): Promise<GuestUpdate> {
   const until = Date.now() + ms;
   for (;;) {
-    const gu = await c.store.get("GuestUpdate", namespace, "apps-200");
+    const gu = await c.store.get("GuestUpdate", namespace, `apps-${vmid}`);
     if (gu && isFinal(gu.status?.phase)) return gu;
     if (Date.now() > until)
       throw new Error(
@@ -210,5 +219,62 @@ describe("guest update (simulator over SSH)", () => {
       reason: "RestartFailed",
     });
     expect(notifier.notices.map((n) => [n.event, n.severity])).toEqual([["TargetFailed", "error"]]);
+  }, 120_000);
+
+  it("three ecosystems (apt, pip, compose) in an unprivileged and a privileged container: updated, restarted, healthy, backups pruned to keepLast", async () => {
+    const clock = new ScaledClock(50);
+    const { sim: s, controller: c, notifier, log } = await start(clock, TWO);
+    const namespace = (await c.store.list("ProxmoxCluster"))[0]?.metadata.namespace ?? "";
+    for (const vmid of [210, 211]) {
+      const web = s.healthEndpoints().find((e) => e.vmid === vmid)?.url ?? "";
+      await c.store.create(
+        guestUpdate(
+          namespace,
+          {
+            ...policyOf(web),
+            runners: [
+              { type: "os" },
+              { type: "pip", venvs: [VENV] },
+              { type: "dockerCompose", projects: ["/opt/stack"] },
+            ],
+            backup: { retention: { keepLast: 2 } },
+          },
+          vmid,
+        ),
+      );
+    }
+    for (const vmid of [210, 211]) {
+      const gu = await finalOf(c, namespace, log.lines, vmid);
+      const label = `CT ${vmid}`;
+      expect(gu.status?.phase, label).toBe("Succeeded");
+      const ct = s.snapshot().guests[String(vmid)];
+      expect(ct?.contents?.os.apt?.installed.nginx?.version, label).toBe("1.22.1-9+deb12u1");
+      expect(ct?.contents?.pip[VENV]?.flask?.installed, label).toBe("3.1.0");
+      expect(ct?.contents?.compose["/opt/stack/compose.yaml"]?.services.redis?.digest, label).toMatch(
+        /^sha256:1{64}$/,
+      );
+      expect(
+        gu.status?.runners.map((r) => [r.name, r.result]),
+        label,
+      ).toEqual([
+        ["os", "Succeeded"],
+        ["pip", "Succeeded"],
+        ["dockerCompose", "Succeeded"],
+      ]);
+      expect(
+        gu.status?.healthResults.map((h) => [h.name, h.healthy]),
+        label,
+      ).toEqual([["web", true]]);
+      // Retention keeps the newest two of Refit's own snapshots and never touches the one taken by hand.
+      expect(ct?.snapshots.map((x) => x.name).sort(), label).toEqual(
+        ["before-upgrade", "refit-apps-20261115010000", gu.status?.snapshot?.name ?? "?"].sort(),
+      );
+      expect(ct?.lock, label).toBeUndefined();
+      const restarts = s
+        .history()
+        .commands.filter((x) => x.via === "pct-exec" && x.command.startsWith("systemctl restart"));
+      expect(restarts.length, label).toBeGreaterThanOrEqual(2);
+    }
+    expect(notifier.notices).toEqual([]);
   }, 120_000);
 });

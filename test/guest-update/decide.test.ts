@@ -444,13 +444,13 @@ describe("Restarting, Verifying, rollback", () => {
   });
 
   it.each<[string, Record<string, unknown>, Observation, string]>([
-    ["healthy: Succeeded", {}, obs({ probes: [health("web", true)] }), "goto Succeeded"],
+    ["healthy: on to pruning old snapshots", {}, obs({ probes: [health("web", true)] }), "goto Verifying"],
     ["unhealthy: rolled back", {}, obs({ probes: [health("web", false)] }), "goto RollingBack"],
     [
-      "unhealthy, also in the baseline: pre-existing, Succeeded",
+      "unhealthy, also in the baseline: pre-existing, on to pruning",
       { baseline: true },
       obs({ probes: [health("web", false)] }),
-      "goto Succeeded",
+      "goto Verifying",
     ],
   ])("verify %s", (_n, o2, o, want) => {
     const ctx = context({
@@ -535,5 +535,66 @@ describe("Restarting, Verifying, rollback", () => {
       expect(t.kind !== "idle" && t.notices?.[0]?.notice.summary).toMatch(
         /rolled back to refit-apps-20261201015900/,
       );
+  });
+});
+
+describe("retention after a verified update", () => {
+  const snapshot = { name: "refit-apps-20261201015900", mode: "snapshot" as const, createdAt: iso(NOW) };
+  const entry = (name: string) => ({ name, parent: undefined, time: undefined, description: "" });
+  const list = (...names: string[]): Observation["snapshots"] => ({
+    ok: true,
+    value: { snapshots: names.map(entry), currentParent: undefined, hasCurrent: true },
+  });
+  const all = list(
+    "before-upgrade",
+    "refit-apps-20261101010000",
+    "refit-apps-20261115010000",
+    "refit-other-20261001010000",
+    snapshot.name,
+  );
+  const prune = (proof?: Record<string, string>) =>
+    context({
+      policy: policy({ backup: { retention: { keepLast: 2 } } }),
+      status: {
+        phase: "Verifying",
+        snapshot,
+        healthResults: [health("web", true)],
+        currentStep: {
+          name: "Prune",
+          id: proof?.ref ?? "retention",
+          startedAt: iso(NOW),
+          ...(proof ? { proof } : {}),
+        },
+      },
+    });
+  const deleted = (t: Transition) =>
+    t.kind === "act" ? t.actions.map((a) => (a.type === "run" ? a.command.argv.join(" ") : "")) : [];
+
+  it("deletes Refit's oldest snapshot of this plan beyond keepLast, as a job; never another's", () => {
+    const t = decide(prune(), obs({ guest: guest(), snapshots: all }));
+    expect(deleted(t)).toEqual(["pct delsnapshot 110 refit-apps-20261101010000"]);
+    expect(t.kind === "act" && t.actions[0]?.type === "run" && t.actions[0].command.job).toBeDefined();
+    expect(t.kind === "act" && t.patch?.currentStep?.proof?.ref).toBe("refit-apps-20261101010000");
+  });
+
+  it("nothing beyond retention: Succeeded, the other snapshots untouched", () => {
+    const t = decide(
+      prune(),
+      obs({ guest: guest(), snapshots: list("before-upgrade", "refit-apps-20261115010000", snapshot.name) }),
+    );
+    expect(summary(t)).toBe("goto Succeeded");
+  });
+
+  it("someone else's lock waits", () => {
+    expect(summary(decide(prune(), obs({ guest: guest({ lock: "backup" }), snapshots: all })))).toBe(
+      "wait Pruning",
+    );
+  });
+
+  it("the container left locked by Refit's own interrupted delete is unlocked and the delete finished", () => {
+    const ref = "refit-apps-20261101010000";
+    const ctx = prune({ ref, job: jobId(context().gu, `prune-${ref}-a1`), attempt: "1" });
+    const t = decide(ctx, obs({ guest: guest({ lock: "snapshot-delete" }), snapshots: all }));
+    expect(deleted(t)).toEqual(["pct unlock 110", `pct delsnapshot 110 ${ref} --force 1`]);
   });
 });

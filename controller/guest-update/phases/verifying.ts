@@ -10,6 +10,7 @@ import type { GuestContext, Needs, Observation } from "../observation.js";
 import { fail, goto, notify, poll, wait, type Transition } from "../transition.js";
 import { failure } from "./failure.js";
 import { inPhaseMs, phaseExpired } from "./gates.js";
+import { decidePruning, pruneNeeds, pruning, startPruning } from "./pruning.js";
 
 function warmUpLeftMs(ctx: GuestContext): number {
   const warm = Math.max(0, ...ctx.gu.spec.policy.healthChecks.map((c) => parseDuration(c.warmUp)));
@@ -17,6 +18,7 @@ function warmUpLeftMs(ctx: GuestContext): number {
 }
 
 export function verifyingNeeds(ctx: GuestContext): Needs {
+  if (ctx.status.phase === "Verifying" && pruning(ctx)) return pruneNeeds(ctx);
   if (ctx.gu.spec.policy.healthChecks.length === 0 || warmUpLeftMs(ctx) > 0) return {};
   return { probes: "health" };
 }
@@ -34,6 +36,7 @@ function describe(results: readonly HealthResult[]): string {
 export function decideVerifying(ctx: GuestContext, obs: Observation): Transition {
   const vmid = ctx.gu.spec.vmid;
   const checks = ctx.gu.spec.policy.healthChecks;
+  if (pruning(ctx)) return decidePruning(ctx, obs, succeeded(ctx, ctx.status.healthResults));
   if (checks.length > 0) {
     if (phaseExpired(ctx, ctx.gu.spec.policy.timeouts.verify))
       return failure(
@@ -56,12 +59,19 @@ export function decideVerifying(ctx: GuestContext, obs: Observation): Transition
         { healthResults: obs.probes },
       );
   }
+  const healthResults = obs.probes ?? [];
+  if (ctx.status.snapshot?.mode === "snapshot") return startPruning(ctx, { healthResults });
+  return succeeded(ctx, healthResults);
+}
+
+function succeeded(ctx: GuestContext, healthResults: HealthResult[]): Transition {
   const updated = (ctx.status.runners ?? []).filter((r) => r.result === "Succeeded").map((r) => r.name);
-  const message = `CT ${vmid} updated (${updated.join(", ") || "no runner"}) and healthy`;
+  const message = `CT ${ctx.gu.spec.vmid} updated (${updated.join(", ") || "no runner"}) and healthy`;
   return goto("Succeeded", message, {
     reason: "Updated",
     patch: {
-      healthResults: obs.probes ?? [],
+      healthResults,
+      currentStep: undefined,
       finishedAt: new Date(ctx.now).toISOString(),
       lastError: undefined,
     },
