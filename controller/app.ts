@@ -4,7 +4,7 @@ import { MutexTable } from "../src/schedule/index.js";
 import { DEFAULT_TIMING, type Deps, type Notifier, type Timing } from "./context.js";
 import { Fleet } from "./fleet/cluster-access.js";
 import { runProbe } from "../src/health/index.js";
-import { RUNNERS, type RunnerPlugin } from "../src/runners/index.js";
+import { RUNNERS } from "../src/runners/index.js";
 import type { RunnerLookup } from "./guest-update/observation.js";
 import { GuestUpdateReconciler } from "./guest-update/reconciler.js";
 import { HostPatchReconciler } from "./host-patch/reconciler.js";
@@ -36,7 +36,7 @@ export interface ControllerOptions {
 }
 
 /** Every runner of the registry (src/runners/registry.ts), by type. */
-const REGISTRY: RunnerLookup = (type) => RUNNERS[type] as unknown as RunnerPlugin;
+const REGISTRY: RunnerLookup = (type) => RUNNERS[type];
 
 /** The controller in file mode: a FileStore, a manager and one reconciler per kind. */
 export class Controller {
