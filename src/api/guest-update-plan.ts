@@ -100,7 +100,7 @@ export const guestUpdatePlanStatus = z.strictObject({
   cycleTargets: z
     .array(
       z.strictObject({
-        vmid,
+        vmid: vmid.describe("The container"),
         node: nodeName.describe("Node hosting it when the cycle was planned"),
         name: z.string().optional().describe("Container name"),
         policy: z.string().min(1).optional().describe("The GuestUpdatePolicy applied to it"),
@@ -119,7 +119,7 @@ export const guestUpdatePlanStatus = z.strictObject({
   conflicts: z
     .array(
       z.strictObject({
-        vmid,
+        vmid: vmid.describe("The container selected twice"),
         with: z.array(z.string().min(1)).min(1).describe("The other objects selecting it (Kind/name)"),
       }),
     )
