@@ -297,7 +297,7 @@ export function decideGates(plan: GuestUpdatePlan, obs: Observation, timing: Dec
 function startCycle(plan: GuestUpdatePlan, obs: Observation, timing: DecideTiming): Transition {
   const cycle = cycleId(obs.now);
   const selection = obs.selection?.ok ? obs.selection.selection : { targets: [], conflicts: [], excluded: [] };
-  const only = obs.partial ? new Set(obs.partial.vmids) : undefined;
+  const only = obs.partial?.vmids ? new Set(obs.partial.vmids) : undefined;
   const targets: CycleTarget[] = selection.targets
     .filter((x) => !only || only.has(x.vmid))
     .map((x) => ({ ...x, notBefore: iso(notBefore(plan, x.vmid, cycle, obs.now)) }));
@@ -318,7 +318,8 @@ function startCycle(plan: GuestUpdatePlan, obs: Observation, timing: DecideTimin
     status: {
       currentCycle: cycle,
       cycleTargets: targets,
-      cycleVmids: obs.partial ? [...obs.partial.vmids].sort((a, b) => a - b) : undefined,
+      // A partial cycle records what it was asked for (every target when no vmid was named).
+      cycleVmids: obs.partial ? (obs.partial.vmids ?? targets.map((x) => x.vmid)).sort((a, b) => a - b) : undefined,
       conflicts: conflicts.length > 0 ? conflicts : undefined,
       counts,
       lastCycle: { id: cycle, startedAt: iso(obs.now), ...(obs.partial ? { partial: true } : {}) },

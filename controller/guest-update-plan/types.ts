@@ -38,7 +38,8 @@ export type SelectionView = { ok: true; selection: Selection } | { ok: false; me
 
 /** A partial run (`refit run --plan NAME --vmid …`): a one-off request for some containers. */
 export interface PartialRequest {
-  vmids: number[];
+  /** The containers asked for; absent: every container the plan selects. */
+  vmids?: number[];
   /** When it was asked for: echoed as status.lastHandledRequestAt once its cycle started. */
   requestedAt: string;
 }

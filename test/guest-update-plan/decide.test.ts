@@ -110,7 +110,7 @@ describe("between cycles: the gates, in order", () => {
     [
       "after a plan still running",
       plan(),
-      obs({ after: { allowed: false, reason: "WaitingForPlan", message: "nodes first" } }),
+      obs({ after: { allowed: false, reason: "WaitingForPlan", message: "nodes first", blockers: ["HostPatchPlan/nodes"] } }),
       { kind: "goTo", phase: "Waiting", outcome: "Waiting", reason: "WaitingForPlan" },
     ],
     ["gates open: read the selection", plan(), obs(), { ask: "selection" }],
@@ -271,7 +271,7 @@ describe("a partial run", () => {
   const partial = { vmids: [111], requestedAt: at(NOW) };
 
   it("skips `after` and starts a cycle over the asked containers only", () => {
-    const o = obs({ partial, selection: selection(), after: { allowed: false, reason: "WaitingForPlan", message: "nodes" } });
+    const o = obs({ partial, selection: selection(), after: { allowed: false, reason: "WaitingForPlan", message: "nodes", blockers: ["HostPatchPlan/nodes"] } });
     const t = decide(plan(), o, TIMING);
     expect(summary(t)).toMatchObject({ action: "startCycle" });
     expect(t.kind === "act" && t.status?.cycleTargets?.map((x) => x.vmid)).toEqual([111]);
