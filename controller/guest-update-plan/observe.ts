@@ -13,6 +13,7 @@ import { errorMessage, RetryableError } from "../../src/errors.js";
 import { PveReader } from "../../src/pve/reader.js";
 import { afterGate, scheduleGate, type AfterResult } from "../../src/schedule/index.js";
 import type { Deps } from "../context.js";
+import type { ClusterAccess } from "../fleet/cluster-access.js";
 import { planSchedule } from "../plan-scheduling.js";
 import { haltState } from "../runtime/kill-switch.js";
 import { inCycle } from "./cycle.js";
@@ -32,22 +33,23 @@ export type Inventory = (cluster: ProxmoxCluster) => Promise<GuestView[]>;
 
 /** The inventory over SSH: the first node that answers lists the whole cluster. */
 export function fleetInventory(deps: Deps): Inventory {
-  return async (cluster) => {
-    const access = deps.fleet.for(cluster);
-    const failures: string[] = [];
-    for (const node of access.nodes) {
-      try {
-        const r = await new PveReader(access.node(node)).resources();
-        return r.guests.map(guestView);
-      } catch (err) {
-        failures.push(`${node}: ${errorMessage(err)}`);
-      }
+  return (cluster) => listContainers(deps.fleet.for(cluster));
+}
+
+export async function listContainers(access: ClusterAccess): Promise<GuestView[]> {
+  const failures: string[] = [];
+  for (const node of access.nodes) {
+    try {
+      const r = await new PveReader(access.node(node)).resources();
+      return r.guests.map(guestView);
+    } catch (err) {
+      failures.push(`${node}: ${errorMessage(err)}`);
     }
-    throw new RetryableError(
-      "ClusterUnreachable",
-      `no node of ProxmoxCluster/${cluster.metadata.name} listed its containers (${failures.join("; ")}); no cycle starts until one answers`,
-    );
-  };
+  }
+  throw new RetryableError(
+    "ClusterUnreachable",
+    `no node of ProxmoxCluster/${access.cluster.metadata.name} listed its containers (${failures.join("; ")}); no cycle starts until one answers`,
+  );
 }
 
 export function mutexKey(plan: { metadata: { name: string; namespace?: string } }): string {
