@@ -140,7 +140,11 @@ async function perform(deps: Deps, world: World, action: Action): Promise<void> 
   }
 }
 
-async function finishCycle(deps: Deps, world: World, action: Action & { kind: "finishCycle" }): Promise<void> {
+async function finishCycle(
+  deps: Deps,
+  world: World,
+  action: Action & { kind: "finishCycle" },
+): Promise<void> {
   const { plan } = world;
   const s = plan.status;
   if (plan.spec.mutex) deps.mutexes.release(plan.spec.mutex, mutexKey(plan));
@@ -183,7 +187,9 @@ function failingDetails(
     const tail = [...(c?.status?.runners ?? [])].reverse().find((r) => r.logTail)?.logTail;
     out[String(vmid)] = {
       ...(c?.status?.phase ? { phase: c.status.phase } : {}),
-      ...(c?.status?.lastError ? { reason: c.status.lastError.reason, message: c.status.lastError.message } : {}),
+      ...(c?.status?.lastError
+        ? { reason: c.status.lastError.reason, message: c.status.lastError.message }
+        : {}),
       ...(tail ? { log: tail.trimEnd().split("\n").slice(-LOG_LINES) } : {}),
     };
   }
@@ -207,9 +213,7 @@ async function putChildren(deps: Deps, world: World, cycle: string, vmids: reado
     for (const old of world.children.filter((c) => c.spec.vmid === vmid && c.spec.cycle !== cycle)) {
       if (isEnded(old)) await store.delete("GuestUpdate", ns, old.metadata.name).catch(ignore(NotFoundError));
     }
-    const policy = target.policy
-      ? world.policies.find((p) => p.metadata.name === target.policy)
-      : undefined;
+    const policy = target.policy ? world.policies.find((p) => p.metadata.name === target.policy) : undefined;
     await store
       .create(newChild(plan, cluster, target, cycle, effectivePolicy(plan, policy)))
       .catch(ignore(AlreadyExistsError));

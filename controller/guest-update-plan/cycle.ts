@@ -12,13 +12,7 @@ export function inCycle(s: Partial<PlanStatus> | undefined): s is PlanStatus & {
 }
 
 export type TargetState =
-  | "pending"
-  | "active"
-  | "succeeded"
-  | "skipped"
-  | "failed"
-  | "rolledBack"
-  | "blocked";
+  "pending" | "active" | "succeeded" | "skipped" | "failed" | "rolledBack" | "blocked";
 
 /** Phases a GuestUpdate does not leave within its cycle. Blocked: held by a gate until the next cycle. */
 const ENDED: Partial<Record<GuestUpdatePhase, TargetState>> = {

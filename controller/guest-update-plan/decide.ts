@@ -188,7 +188,9 @@ function startOrWait(
     };
   }
   const requeue =
-    next.wakeAt !== undefined ? Math.max(MIN_WAIT_MS, Math.min(timing.waitMs, next.wakeAt - obs.now)) : timing.waitMs;
+    next.wakeAt !== undefined
+      ? Math.max(MIN_WAIT_MS, Math.min(timing.waitMs, next.wakeAt - obs.now))
+      : timing.waitMs;
   const message = `${progressMessage(t)}${next.held ? ` (${next.held})` : ""}`;
   return wait({ outcome: "Progressing", reason: "Progressing", message }, requeue, status);
 }
@@ -212,7 +214,11 @@ function finish(
   };
   const failed = t.failures.map((f) => f.target.vmid);
   const verdict: Verdict = stalled
-    ? { outcome: "Stalled", reason: "TargetFailed", message: failedMessage(t.failures, plan.spec.concurrency.maxFailures) }
+    ? {
+        outcome: "Stalled",
+        reason: "TargetFailed",
+        message: failedMessage(t.failures, plan.spec.concurrency.maxFailures),
+      }
     : {
         outcome: "Converged",
         reason: t.failures.length > 0 ? "CycleDegraded" : "CycleSucceeded",
@@ -281,7 +287,11 @@ export function decideGates(plan: GuestUpdatePlan, obs: Observation, timing: Dec
   }
   if (!obs.selection) return { kind: "ask", what: "selection" };
   if (!obs.selection.ok) {
-    const verdict: Verdict = { outcome: "Blocked", reason: "InventoryUnavailable", message: obs.selection.message };
+    const verdict: Verdict = {
+      outcome: "Blocked",
+      reason: "InventoryUnavailable",
+      message: obs.selection.message,
+    };
     return goTo("Waiting", verdict, timing.waitMs);
   }
   if (plan.spec.mutex) {
@@ -291,12 +301,14 @@ export function decideGates(plan: GuestUpdatePlan, obs: Observation, timing: Dec
       return goTo("Waiting", { outcome: "Waiting", reason: "MutexHeld", message }, timing.waitMs);
     }
   }
-  return startCycle(plan, obs, timing);
+  return startCycle(plan, obs);
 }
 
-function startCycle(plan: GuestUpdatePlan, obs: Observation, timing: DecideTiming): Transition {
+function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
   const cycle = cycleId(obs.now);
-  const selection = obs.selection?.ok ? obs.selection.selection : { targets: [], conflicts: [], excluded: [] };
+  const selection = obs.selection?.ok
+    ? obs.selection.selection
+    : { targets: [], conflicts: [], excluded: [] };
   const only = obs.partial?.vmids ? new Set(obs.partial.vmids) : undefined;
   const targets: CycleTarget[] = selection.targets
     .filter((x) => !only || only.has(x.vmid))
@@ -319,7 +331,9 @@ function startCycle(plan: GuestUpdatePlan, obs: Observation, timing: DecideTimin
       currentCycle: cycle,
       cycleTargets: targets,
       // A partial cycle records what it was asked for (every target when no vmid was named).
-      cycleVmids: obs.partial ? (obs.partial.vmids ?? targets.map((x) => x.vmid)).sort((a, b) => a - b) : undefined,
+      cycleVmids: obs.partial
+        ? (obs.partial.vmids ?? targets.map((x) => x.vmid)).sort((a, b) => a - b)
+        : undefined,
       conflicts: conflicts.length > 0 ? conflicts : undefined,
       counts,
       lastCycle: { id: cycle, startedAt: iso(obs.now), ...(obs.partial ? { partial: true } : {}) },

@@ -66,7 +66,11 @@ export function childView(c: GuestUpdate): ChildView {
     node: c.status?.node ?? c.spec.node,
     phase: c.status?.phase,
     current: c.status !== undefined && (c.status.observedGeneration ?? generation) >= generation,
-    ...(ready?.message ? { message: ready.message } : c.status?.lastError ? { message: c.status.lastError.message } : {}),
+    ...(ready?.message
+      ? { message: ready.message }
+      : c.status?.lastError
+        ? { message: c.status.lastError.message }
+        : {}),
     ...(c.status?.lastError?.reason !== undefined ? { reason: c.status.lastError.reason } : {}),
   };
 }
@@ -112,7 +116,11 @@ export async function observe(
   return { world: { plan, cluster, children, policies }, obs };
 }
 
-async function observeAfter(deps: Deps, plan: GuestUpdatePlan, cycleStartedAtMs: number): Promise<AfterResult> {
+async function observeAfter(
+  deps: Deps,
+  plan: GuestUpdatePlan,
+  cycleStartedAtMs: number,
+): Promise<AfterResult> {
   const plans = [...(await deps.store.list("HostPatchPlan")), ...(await deps.store.list("GuestUpdatePlan"))];
   const others = plans.map((o) => ({
     kind: o.kind,
@@ -129,7 +137,11 @@ async function observeAfter(deps: Deps, plan: GuestUpdatePlan, cycleStartedAtMs:
 }
 
 /** The plan's selection now: its selector, its policies, and the other plans of its cluster. */
-export async function observeSelection(deps: Deps, inventory: Inventory, world: World): Promise<SelectionView> {
+export async function observeSelection(
+  deps: Deps,
+  inventory: Inventory,
+  world: World,
+): Promise<SelectionView> {
   if (!world.cluster) return { ok: false, message: "no cluster" };
   let guests: GuestView[];
   try {

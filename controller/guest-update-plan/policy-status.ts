@@ -30,7 +30,11 @@ export function policyState(policy: GuestUpdatePolicy, plans: readonly GuestUpda
     for (const c of p.status?.conflicts ?? []) {
       if (!c.with.includes(me)) continue;
       const others = c.with.filter((w) => w !== me);
-      conflicts.push({ vmid: c.vmid, plan: p.metadata.name, with: others.length > 0 ? others : [`GuestUpdatePlan/${p.metadata.name}`] });
+      conflicts.push({
+        vmid: c.vmid,
+        plan: p.metadata.name,
+        with: others.length > 0 ? others : [`GuestUpdatePlan/${p.metadata.name}`],
+      });
     }
   }
   return { applied, conflicts, ready: readyOf(policy, applied, conflicts) };
@@ -42,7 +46,9 @@ function readyOf(
   conflicts: PolicyState["conflicts"],
 ): ConditionSummary["ready"] {
   if (conflicts.length > 0) {
-    const list = conflicts.map((c) => `vmid ${c.vmid} (GuestUpdatePlan/${c.plan}) is also selected by ${c.with.join(" and ")}`);
+    const list = conflicts.map(
+      (c) => `vmid ${c.vmid} (GuestUpdatePlan/${c.plan}) is also selected by ${c.with.join(" and ")}`,
+    );
     return {
       status: "False",
       reason: "Conflict",
@@ -50,12 +56,17 @@ function readyOf(
     };
   }
   if (policy.spec.exclude)
-    return { status: "True", reason: "Excluding", message: "the selected containers are left alone by their plan" };
+    return {
+      status: "True",
+      reason: "Excluding",
+      message: "the selected containers are left alone by their plan",
+    };
   if (applied.length === 0)
     return {
       status: "True",
       reason: "NoMatch",
-      message: "no plan's last cycle had a container this policy selects; `refit plan` shows what it would select",
+      message:
+        "no plan's last cycle had a container this policy selects; `refit plan` shows what it would select",
     };
   const list = applied.map((a) => `${a.vmid} (${a.plan})`).join(", ");
   return { status: "True", reason: "Applied", message: `applies to ${list}` };

@@ -59,7 +59,10 @@ export function planDefaults(plan: GuestUpdatePlan): EffectiveGuestPolicy {
  * The policy a container's GuestUpdate runs under: the plan's sections, each replaced whole by the
  * policy's when the policy sets it. customCommands always comes from the plan.
  */
-export function effectivePolicy(plan: GuestUpdatePlan, policy: GuestUpdatePolicy | undefined): EffectiveGuestPolicy {
+export function effectivePolicy(
+  plan: GuestUpdatePlan,
+  policy: GuestUpdatePolicy | undefined,
+): EffectiveGuestPolicy {
   const out = structuredClone(planDefaults(plan));
   if (!policy) return out;
   const target = out as Record<string, unknown>;

@@ -39,26 +39,34 @@ export function previewGuestPlan(
 ): GuestPlanPreview {
   const only = vmids ? new Set(vmids) : undefined;
   const keep = (v: number): boolean => !only || only.has(v);
-  const containers = selection.targets.filter((x) => keep(x.vmid)).map((x) => {
-    const p = effectivePolicy(plan, policies.find((y) => y.metadata.name === x.policy));
-    return {
-      vmid: x.vmid,
-      ...(x.name !== undefined ? { name: x.name } : {}),
-      node: x.node,
-      ...(x.policy !== undefined ? { policy: x.policy } : {}),
-      runners: p.runners.map((r) => ({ name: r.name ?? r.type, type: r.type, timeout: r.timeout })),
-      backup: {
-        mode: p.backup.mode,
-        name: p.backup.mode === "none" ? "-" : `refit-${plan.metadata.name}-<yyyyMMddHHmmss>`,
-        ...(p.backup.storage ? { storage: p.backup.storage } : {}),
-        keepLast: p.backup.retention.keepLast,
-        ...(p.backup.retention.maxAge ? { maxAge: p.backup.retention.maxAge } : {}),
-      },
-      healthChecks: p.healthChecks.map((h) => ({ name: h.name, type: h.type })),
-      restart: p.restart.services.length > 0 ? `${p.restart.policy} (${p.restart.services.join(", ")})` : p.restart.policy,
-      rollback: p.rollback.policy,
-    };
-  });
+  const containers = selection.targets
+    .filter((x) => keep(x.vmid))
+    .map((x) => {
+      const p = effectivePolicy(
+        plan,
+        policies.find((y) => y.metadata.name === x.policy),
+      );
+      return {
+        vmid: x.vmid,
+        ...(x.name !== undefined ? { name: x.name } : {}),
+        node: x.node,
+        ...(x.policy !== undefined ? { policy: x.policy } : {}),
+        runners: p.runners.map((r) => ({ name: r.name ?? r.type, type: r.type, timeout: r.timeout })),
+        backup: {
+          mode: p.backup.mode,
+          name: p.backup.mode === "none" ? "-" : `refit-${plan.metadata.name}-<yyyyMMddHHmmss>`,
+          ...(p.backup.storage ? { storage: p.backup.storage } : {}),
+          keepLast: p.backup.retention.keepLast,
+          ...(p.backup.retention.maxAge ? { maxAge: p.backup.retention.maxAge } : {}),
+        },
+        healthChecks: p.healthChecks.map((h) => ({ name: h.name, type: h.type })),
+        restart:
+          p.restart.services.length > 0
+            ? `${p.restart.policy} (${p.restart.services.join(", ")})`
+            : p.restart.policy,
+        rollback: p.rollback.policy,
+      };
+    });
   const known = new Set([
     ...selection.targets.map((x) => x.vmid),
     ...selection.excluded.map((x) => x.vmid),
@@ -76,7 +84,9 @@ export function previewGuestPlan(
 }
 
 export function renderGuestPreview(p: GuestPlanPreview): string[] {
-  const out = [`GuestUpdatePlan/${p.plan} on ProxmoxCluster/${p.cluster}: ${p.containers.length} container(s)`];
+  const out = [
+    `GuestUpdatePlan/${p.plan} on ProxmoxCluster/${p.cluster}: ${p.containers.length} container(s)`,
+  ];
   for (const c of p.containers) {
     out.push(`  ${c.vmid} ${c.name ?? ""} on ${c.node}${c.policy ? ` (GuestUpdatePolicy/${c.policy})` : ""}`);
     out.push(`    runners: ${c.runners.map((r) => `${r.name} [${r.type}, ${r.timeout}]`).join(", ")}`);
@@ -88,7 +98,8 @@ export function renderGuestPreview(p: GuestPlanPreview): string[] {
     out.push(`    restart: ${c.restart}; rollback: ${c.rollback}`);
   }
   for (const x of p.excluded) out.push(`  ${x.vmid}: left alone (GuestUpdatePolicy/${x.policy} excludes it)`);
-  for (const x of p.conflicts) out.push(`  ${x.vmid}: left alone, Conflict: also selected by ${x.with.join(" and ")}`);
+  for (const x of p.conflicts)
+    out.push(`  ${x.vmid}: left alone, Conflict: also selected by ${x.with.join(" and ")}`);
   for (const v of p.notTargets) out.push(`  ${v}: not a container of this plan`);
   return out;
 }

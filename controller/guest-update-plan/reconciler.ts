@@ -9,13 +9,16 @@ import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/m
 import type { ObjectKey } from "../runtime/store.js";
 import { apply } from "./apply.js";
 import { decide } from "./decide.js";
-import { fleetInventory, mutexKey, observe, observeMutex, observeSelection, type Inventory, type World } from "./observe.js";
 import {
-  annotated,
-  latestChild,
-  readRollbackRequests,
-  removeRequest,
-} from "./rollback-request.js";
+  fleetInventory,
+  mutexKey,
+  observe,
+  observeMutex,
+  observeSelection,
+  type Inventory,
+  type World,
+} from "./observe.js";
+import { annotated, latestChild, readRollbackRequests, removeRequest } from "./rollback-request.js";
 import type { PartialRequest } from "./types.js";
 
 export interface GuestPlanOptions {
@@ -96,7 +99,10 @@ export class GuestUpdatePlanReconciler implements Reconciler {
         await removeRequest(pending.path);
       } catch (err) {
         // Kept: the next reconcile tries again.
-        ctx.log.warn({ plan: plan.metadata.name, vmid: req.vmid }, `rollback request not handed over yet: ${errorMessage(err)}`);
+        ctx.log.warn(
+          { plan: plan.metadata.name, vmid: req.vmid },
+          `rollback request not handed over yet: ${errorMessage(err)}`,
+        );
       }
     }
   }

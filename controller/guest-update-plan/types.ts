@@ -85,7 +85,13 @@ export type Action =
   /** Failures went over maxFailures: say so once while the updates in flight finish. */
   | { kind: "notifyStalled"; vmids: number[] }
   /** Every container has ended (or none may start any more and none is in flight): report, notify. */
-  | { kind: "finishCycle"; cycle: string; result: "Succeeded" | "Stalled"; notifyStalled: boolean; failed: number[] };
+  | {
+      kind: "finishCycle";
+      cycle: string;
+      result: "Succeeded" | "Stalled";
+      notifyStalled: boolean;
+      failed: number[];
+    };
 
 /** Status fields a transition sets; a field given as undefined is removed. */
 export type StatusChange = Partial<Omit<PlanStatus, "conditions" | "observedGeneration" | "outcome">>;

@@ -86,7 +86,9 @@ export const guestUpdateCounts = z.strictObject({
   rolledBack: count.describe("Failed and restored from the backup"),
   blocked: count.describe("Held by a gate (stopped, locked, preflight failed)"),
   skipped: count.describe("Nothing to update"),
-  notStarted: count.describe("Cut off: the window closed, maxRunTime passed or the plan stalled before they started"),
+  notStarted: count.describe(
+    "Cut off: the window closed, maxRunTime passed or the plan stalled before they started",
+  ),
   conflicts: count.describe("Selected by another plan or by two policies: not touched"),
 });
 export type GuestUpdateCounts = z.infer<typeof guestUpdateCounts>;

@@ -113,5 +113,9 @@ export const guestUpdatePolicyStatus = z.strictObject({
 });
 export type GuestUpdatePolicyStatus = z.infer<typeof guestUpdatePolicyStatus>;
 
-export const guestUpdatePolicy = kindSchema("GuestUpdatePolicy", guestUpdatePolicySpec, guestUpdatePolicyStatus);
+export const guestUpdatePolicy = kindSchema(
+  "GuestUpdatePolicy",
+  guestUpdatePolicySpec,
+  guestUpdatePolicyStatus,
+);
 export type GuestUpdatePolicy = z.infer<typeof guestUpdatePolicy>;

@@ -24,7 +24,8 @@ function schemaPaths(schema: unknown, prefix: string, out: Set<string>): Set<str
     schemaPaths(sub, `${prefix}.${key}`, out);
   }
   if (s.items) schemaPaths(s.items, `${prefix}[]`, out);
-  for (const v of [...((s.anyOf as unknown[]) ?? []), ...((s.oneOf as unknown[]) ?? [])]) schemaPaths(v, prefix, out);
+  for (const v of [...((s.anyOf as unknown[]) ?? []), ...((s.oneOf as unknown[]) ?? [])])
+    schemaPaths(v, prefix, out);
   return out;
 }
 
@@ -49,7 +50,11 @@ describe("GuestUpdatePolicy", () => {
   });
 
   it("the full example sets every field the schema declares", () => {
-    const schema = z.toJSONSchema(guestUpdatePolicy, { io: "input", reused: "inline", unrepresentable: "throw" });
+    const schema = z.toJSONSchema(guestUpdatePolicy, {
+      io: "input",
+      reused: "inline",
+      unrepresentable: "throw",
+    });
     // Preflight checks share the health check schema (spec.healthChecks covers it); minFreeDisk takes gib or percent.
     const declared = [...schemaPaths(schema, "", new Set())]
       .filter((p) => p.startsWith(".spec") || p.startsWith(".status"))
@@ -72,9 +77,17 @@ describe("GuestUpdatePolicy", () => {
 
   it.each<[string, Json, RegExp]>([
     ["an empty selector", { selector: {} }, /^spec\.selector: selector selects nothing/],
-    ["a pool criterion (plans select by pool; a policy names containers)", { selector: { pools: ["prod"] } }, /Unrecognized key/],
+    [
+      "a pool criterion (plans select by pool; a policy names containers)",
+      { selector: { pools: ["prod"] } },
+      /Unrecognized key/,
+    ],
     ["a bad vmid range", { selector: { vmids: ["120-110"] } }, /range start 120 is above its end 110/],
-    ["backup none with a rollback policy left to the plan", { backup: { mode: "none" } }, /set rollback.policy to Never/],
+    [
+      "backup none with a rollback policy left to the plan",
+      { backup: { mode: "none" } },
+      /set rollback.policy to Never/,
+    ],
     ["no runner in a runners override", { runners: [] }, /spec\.runners/],
   ])("rejects %s", (_what, spec, want) => {
     expect(issuesOf(minimal(spec)).join("\n")).toMatch(want);

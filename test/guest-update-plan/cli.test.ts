@@ -27,9 +27,33 @@ import { cliIo, recordingLogger } from "../support/recording.js";
 /** The example fleet's containers (test/sim/fleets/example.yaml), as /cluster/resources lists them. */
 const FLEET: GuestView[] = [
   { vmid: 102, type: "lxc", node: "pve1", name: "ci-runner", tags: [], template: false, status: "running" },
-  { vmid: 110, type: "lxc", node: "pve1", name: "paperless", tags: ["apps"], template: false, status: "running" },
-  { vmid: 111, type: "lxc", node: "pve2", name: "homeassistant", tags: ["apps"], template: false, status: "running" },
-  { vmid: 113, type: "lxc", node: "pve2", name: "by-hand", tags: ["apps"], template: false, status: "running" },
+  {
+    vmid: 110,
+    type: "lxc",
+    node: "pve1",
+    name: "paperless",
+    tags: ["apps"],
+    template: false,
+    status: "running",
+  },
+  {
+    vmid: 111,
+    type: "lxc",
+    node: "pve2",
+    name: "homeassistant",
+    tags: ["apps"],
+    template: false,
+    status: "running",
+  },
+  {
+    vmid: 113,
+    type: "lxc",
+    node: "pve2",
+    name: "by-hand",
+    tags: ["apps"],
+    template: false,
+    status: "running",
+  },
   { vmid: 300, type: "lxc", node: "pve3", name: "stack-dns", tags: [], template: false, status: "running" },
 ];
 const inventory = (): Promise<GuestView[]> => Promise.resolve(FLEET);
@@ -41,7 +65,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function plan(args: { plan?: string; vmid?: string } = {}): Promise<{ code: number; out: string[]; err: string[]; json?: unknown }> {
+async function plan(
+  args: { plan?: string; vmid?: string } = {},
+): Promise<{ code: number; out: string[]; err: string[]; json?: unknown }> {
   const { io, out, err } = cliIo();
   const code = await planCommand({ desired: join(dir, "desired"), json: false, inventory, ...args }, io);
   return { code, out, err };
@@ -56,8 +82,10 @@ describe("refit plan for guest plans", () => {
     const text = [...apps.out, ...compose.out].join("\n");
     expect(text).toContain("GuestUpdatePlan/apps on ProxmoxCluster/pve-lab: 2 container(s)");
     // 111 has its own GuestUpdatePolicy (desired-state/guest-policy-homeassistant.yaml); 113 is excluded by the plan.
-    expect(text).toMatch(/  110 paperless on pve1\n    runners: os \[os, 30m\], app-venvs \[pip, 20m\]/);
-    expect(text).toMatch(/  111 homeassistant on pve2 \(GuestUpdatePolicy\/homeassistant\)\n    runners: os \[os, 30m\], app-venvs \[pip, 40m\]/);
+    expect(text).toMatch(/ {2}110 paperless on pve1\n {4}runners: os \[os, 30m\], app-venvs \[pip, 20m\]/);
+    expect(text).toMatch(
+      / {2}111 homeassistant on pve2 \(GuestUpdatePolicy\/homeassistant\)\n {4}runners: os \[os, 30m\], app-venvs \[pip, 40m\]/,
+    );
     expect(text).toContain("    backup: snapshot refit-apps-<yyyyMMddHHmmss>, keep 3 for 30d");
     expect(text).toContain("    restart: IfRequired (homeassistant.service); rollback: Auto");
     expect(text).toContain("GuestUpdatePlan/compose-stacks on ProxmoxCluster/pve-lab: 1 container(s)");
@@ -74,7 +102,9 @@ describe("refit plan for guest plans", () => {
     expect(code).toBe(0);
     const json = JSON.parse(out.join("\n")) as { plans: unknown[]; guestPlans: GuestPlanPreview[] };
     expect(json.plans).toEqual([]);
-    expect(json.guestPlans.map((p) => [p.plan, p.containers.map((c) => c.vmid), p.notTargets])).toEqual([["apps", [111], [300]]]);
+    expect(json.guestPlans.map((p) => [p.plan, p.containers.map((c) => c.vmid), p.notTargets])).toEqual([
+      ["apps", [111], [300]],
+    ]);
     expect(json.guestPlans[0]?.containers[0]?.healthChecks).toEqual([{ name: "web", type: "http" }]);
   });
 
@@ -91,7 +121,12 @@ describe("refit plan for guest plans", () => {
   it("says when the cluster cannot list its containers (exit 1)", async () => {
     const { io, err } = cliIo();
     const code = await planCommand(
-      { desired: join(dir, "desired"), json: false, plan: "apps", inventory: () => Promise.reject(new Error("no node answered")) },
+      {
+        desired: join(dir, "desired"),
+        json: false,
+        plan: "apps",
+        inventory: () => Promise.reject(new Error("no node answered")),
+      },
       io,
     );
     expect(code).toBe(1);
@@ -107,7 +142,13 @@ describe("refit rollback and refit status", () => {
     const state = join(dir, "state");
     const clock = new ManualClock(NOW);
     const log = recordingLogger();
-    const store = await FileStore.open({ desiredDir: join(dir, "desired"), stateDir: state, log, clock, watch: false });
+    const store = await FileStore.open({
+      desiredDir: join(dir, "desired"),
+      stateDir: state,
+      log,
+      clock,
+      watch: false,
+    });
     const deps: Deps = {
       store,
       clock,
@@ -121,7 +162,10 @@ describe("refit rollback and refit status", () => {
       stateDir: state,
     };
     // The example plan is ordered after pve-nodes and has a window: a partial run skips `after`, force skips the window.
-    const r = new GuestUpdatePlanReconciler(deps, { inventory, partial: { plan: "apps", requestedAt: new Date(NOW).toISOString() } });
+    const r = new GuestUpdatePlanReconciler(deps, {
+      inventory,
+      partial: { plan: "apps", requestedAt: new Date(NOW).toISOString() },
+    });
     const ctx = { signal: new AbortController().signal, log, clock };
     const key = { kind: "GuestUpdatePlan", namespace: "", name: "apps" } as const;
     for (let i = 0; i < 3; i++) {
@@ -134,10 +178,24 @@ describe("refit rollback and refit status", () => {
         phase: "Failed",
         observedGeneration: 1,
         node: "pve1",
-        snapshot: { name: "refit-apps-20260307020500", mode: "snapshot", createdAt: new Date(NOW).toISOString() },
-        runners: [{ name: "os", type: "os", applied: true, result: "Succeeded", pending: [{ package: "curl", from: "7.88.1-10", to: "7.88.1-10+deb12u5" }] }],
+        snapshot: {
+          name: "refit-apps-20260307020500",
+          mode: "snapshot",
+          createdAt: new Date(NOW).toISOString(),
+        },
+        runners: [
+          {
+            name: "os",
+            type: "os",
+            applied: true,
+            result: "Succeeded",
+            pending: [{ package: "curl", from: "7.88.1-10", to: "7.88.1-10+deb12u5" }],
+          },
+        ],
         healthBaseline: [],
-        healthResults: [{ name: "web", type: "http", healthy: false, at: new Date(NOW).toISOString(), message: "HTTP 502" }],
+        healthResults: [
+          { name: "web", type: "http", healthy: false, at: new Date(NOW).toISOString(), message: "HTTP 502" },
+        ],
       };
       await store.updateStatus(c);
     }
@@ -150,7 +208,13 @@ describe("refit rollback and refit status", () => {
       const path = join(dir, "desired", "guest-apps.yaml");
       const text = await readFile(path, "utf8");
       const { writeFile } = await import("node:fs/promises");
-      await writeFile(path, text.replace("metadata:\n  name: apps\n", 'metadata:\n  name: apps\n  annotations: { refit.dev/force: "all" }\n'));
+      await writeFile(
+        path,
+        text.replace(
+          "metadata:\n  name: apps\n",
+          'metadata:\n  name: apps\n  annotations: { refit.dev/force: "all" }\n',
+        ),
+      );
     });
 
     it("status shows each GuestUpdate's container, backup, runner changes and health", async () => {
@@ -159,7 +223,9 @@ describe("refit rollback and refit status", () => {
       const lines = renderStatus(objects, NOW + HOUR);
       const c110 = lines.find((l) => l.includes("GuestUpdate/apps-110-"));
       expect(c110).toContain("Failed");
-      expect(c110).toContain("vmid 110 on pve1; backup snapshot refit-apps-20260307020500; os: Succeeded (curl 7.88.1-10→7.88.1-10+deb12u5); health 0/1");
+      expect(c110).toContain(
+        "vmid 110 on pve1; backup snapshot refit-apps-20260307020500; os: Succeeded (curl 7.88.1-10→7.88.1-10+deb12u5); health 0/1",
+      );
       expect(lines.some((l) => l.startsWith("GuestUpdatePolicy/homeassistant"))).toBe(true);
       const gu = objects.find((o) => o.kind === "GuestUpdate" && o.spec.vmid === 111);
       expect(gu && guestUpdateSummary(gu)).toBe("vmid 111 on pve2");
@@ -169,8 +235,12 @@ describe("refit rollback and refit status", () => {
       const state = await stateWithUpdates();
       const { io, out } = cliIo();
       expect(await rollbackCommand({ plan: "apps", vmid: "110", state, now: NOW }, io)).toBe(0);
-      expect(out[0]).toMatch(/^rollback of 110 to refit-apps-20260307020500 requested \(GuestUpdate\/apps-110-c\d{14}/);
-      const req = JSON.parse(await readFile(join(state, "requests", "GuestUpdatePlan", "_", "apps", "rollback-110.json"), "utf8")) as unknown;
+      expect(out[0]).toMatch(
+        /^rollback of 110 to refit-apps-20260307020500 requested \(GuestUpdate\/apps-110-c\d{14}/,
+      );
+      const req = JSON.parse(
+        await readFile(join(state, "requests", "GuestUpdatePlan", "_", "apps", "rollback-110.json"), "utf8"),
+      ) as unknown;
       expect(req).toEqual({ vmid: 110, requestedAt: new Date(NOW).toISOString() });
     });
 

@@ -8,7 +8,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_TIMING, type Deps, type PlanNotice } from "../../controller/context.js";
 import type { Fleet } from "../../controller/fleet/cluster-access.js";
-import { GuestUpdatePlanReconciler, type GuestPlanOptions } from "../../controller/guest-update-plan/reconciler.js";
+import {
+  GuestUpdatePlanReconciler,
+  type GuestPlanOptions,
+} from "../../controller/guest-update-plan/reconciler.js";
 import { GuestUpdatePolicyReconciler } from "../../controller/guest-update-plan/policy-status.js";
 import type { GuestCycleReport } from "../../controller/guest-update-plan/report.js";
 import { writeRollbackRequest } from "../../controller/guest-update-plan/rollback-request.js";
@@ -141,10 +144,22 @@ async function children(): Promise<GuestUpdate[]> {
   return (await store.list("GuestUpdate")).sort((a, b) => a.spec.vmid - b.spec.vmid);
 }
 
-async function setPhase(vmid: number, phase: GuestUpdatePhase, extra: Partial<NonNullable<GuestUpdate["status"]>> = {}): Promise<void> {
+async function setPhase(
+  vmid: number,
+  phase: GuestUpdatePhase,
+  extra: Partial<NonNullable<GuestUpdate["status"]>> = {},
+): Promise<void> {
   const c = (await children()).find((x) => x.spec.vmid === vmid);
   if (!c) throw new Error(`no GuestUpdate for ${vmid}`);
-  c.status = { runners: [], healthBaseline: [], healthResults: [], ...(c.status ?? {}), phase, observedGeneration: c.metadata.generation ?? 1, ...extra };
+  c.status = {
+    runners: [],
+    healthBaseline: [],
+    healthResults: [],
+    ...(c.status ?? {}),
+    phase,
+    observedGeneration: c.metadata.generation ?? 1,
+    ...extra,
+  };
   await store.updateStatus(c);
 }
 
@@ -163,24 +178,49 @@ describe("a cycle end to end (children's phases set by hand)", () => {
     // 112 is also selected by GuestUpdatePlan/web; 114 is excluded by its policy.
     expect(p?.status?.cycleTargets?.map((x) => x.vmid)).toEqual([110, 111, 113]);
     expect(p?.status?.conflicts).toEqual([{ vmid: 112, with: ["GuestUpdatePlan/web"] }]);
-    expect(p?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "Conflict" });
+    expect(p?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "Conflict",
+    });
     expect(await children()).toEqual([]);
 
     await step(); // maxParallel 2, per node 1: 110 (pve1) and 113 (pve2); 111 waits for pve1
     expect((await children()).map((c) => c.spec.vmid)).toEqual([110, 113]);
     const [c110] = await children();
-    expect(c110?.spec).toMatchObject({ planRef: { name: "apps" }, clusterRef: { name: "lab" }, vmid: 110, node: "pve1", type: "lxc" });
+    expect(c110?.spec).toMatchObject({
+      planRef: { name: "apps" },
+      clusterRef: { name: "lab" },
+      vmid: 110,
+      node: "pve1",
+      type: "lxc",
+    });
     expect(c110?.spec.policy.healthChecks.map((h) => h.name)).toEqual(["ssh"]);
     expect(c110?.metadata.labels?.["refit.dev/plan"]).toBe("apps");
-    expect(c110?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "GuestUpdatePlan", name: "apps", controller: true });
+    expect(c110?.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: "GuestUpdatePlan",
+      name: "apps",
+      controller: true,
+    });
 
     await setPhase(110, "Updating");
     await step();
     expect((await children()).map((c) => c.spec.vmid)).toEqual([110, 113]);
 
     await setPhase(110, "Succeeded", {
-      runners: [{ name: "os", type: "os", pending: [{ package: "curl", from: "7.88.1-10", to: "7.88.1-10+deb12u5" }], applied: true, result: "Succeeded" }],
-      snapshot: { name: "refit-apps-20260307020000", mode: "snapshot", createdAt: new Date(NOW).toISOString() },
+      runners: [
+        {
+          name: "os",
+          type: "os",
+          pending: [{ package: "curl", from: "7.88.1-10", to: "7.88.1-10+deb12u5" }],
+          applied: true,
+          result: "Succeeded",
+        },
+      ],
+      snapshot: {
+        name: "refit-apps-20260307020000",
+        mode: "snapshot",
+        createdAt: new Date(NOW).toISOString(),
+      },
     });
     await step();
     const c111 = (await children()).find((c) => c.spec.vmid === 111);
@@ -188,16 +228,38 @@ describe("a cycle end to end (children's phases set by hand)", () => {
     expect(c111?.spec.policy.runners.map((r) => r.type)).toEqual(["os", "pip"]);
     expect(c111?.spec.policy.healthChecks.map((h) => h.name)).toEqual(["web"]);
 
-    await setPhase(113, "RolledBack", { runners: [{ name: "os", type: "os", pending: [], applied: false, result: "Failed", logTail: "line1\nE: broken\n" }] });
+    await setPhase(113, "RolledBack", {
+      runners: [
+        {
+          name: "os",
+          type: "os",
+          pending: [],
+          applied: false,
+          result: "Failed",
+          logTail: "line1\nE: broken\n",
+        },
+      ],
+    });
     await setPhase(111, "Skipped");
     await step();
     p = await plan();
     expect(p?.status?.phase).toBe("Succeeded");
-    expect(p?.status?.counts).toMatchObject({ targets: 3, succeeded: 1, skipped: 1, rolledBack: 1, conflicts: 1 });
+    expect(p?.status?.counts).toMatchObject({
+      targets: 3,
+      succeeded: 1,
+      skipped: 1,
+      rolledBack: 1,
+      conflicts: 1,
+    });
     // Still Conflict: a person must fix the overlap with GuestUpdatePlan/web.
-    expect(p?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "Conflict" });
+    expect(p?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "Conflict",
+    });
 
-    const report = JSON.parse(await readFile(p?.status?.lastCycle?.reportPath ?? "", "utf8")) as GuestCycleReport;
+    const report = JSON.parse(
+      await readFile(p?.status?.lastCycle?.reportPath ?? "", "utf8"),
+    ) as GuestCycleReport;
     expect(report.outcome).toBe("Degraded");
     expect(Object.keys(report.containers)).toEqual(["110", "111", "113"]);
     expect(report.containers["110"]).toMatchObject({
@@ -211,7 +273,9 @@ describe("a cycle end to end (children's phases set by hand)", () => {
     const done = notices.find((n) => n.event === "PlanSucceeded");
     expect(done?.severity).toBe("warning");
     expect(done?.summary).toContain("failing: 113");
-    expect(done?.details?.failing).toMatchObject({ "113": { phase: "RolledBack", log: ["line1", "E: broken"] } });
+    expect(done?.details?.failing).toMatchObject({
+      "113": { phase: "RolledBack", log: ["line1", "E: broken"] },
+    });
   });
 
   it("the other plan says Conflict too, naming this one, and leaves the container alone", async () => {
@@ -231,7 +295,10 @@ describe("a cycle end to end (children's phases set by hand)", () => {
     await pr.reconcile(ctx(), { kind: "GuestUpdatePolicy", namespace: "", name: "ct-111" });
     const pol = await store.get("GuestUpdatePolicy", "", "ct-111");
     expect(pol?.status?.applied).toEqual([{ plan: "apps", vmid: 111 }]);
-    expect(pol?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Applied" });
+    expect(pol?.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "True",
+      reason: "Applied",
+    });
   });
 
   it("over maxFailures the plan stalls: no further start, one PlanStalled", async () => {
@@ -264,7 +331,9 @@ describe("a cycle end to end (children's phases set by hand)", () => {
       },
     });
     await expect(reconciler({}, dying).reconcile(ctx(), KEY)).rejects.toThrow("killed");
-    expect((await plan())?.status?.cycleTargets?.filter((x) => x.startedAt).map((x) => x.vmid)).toEqual([110, 113]);
+    expect((await plan())?.status?.cycleTargets?.filter((x) => x.startedAt).map((x) => x.vmid)).toEqual([
+      110, 113,
+    ]);
     expect((await children()).map((c) => c.spec.vmid)).toEqual([110]);
     await step();
     expect((await children()).map((c) => c.spec.vmid)).toEqual([110, 113]);
@@ -273,7 +342,9 @@ describe("a cycle end to end (children's phases set by hand)", () => {
   });
 
   it("a partial run starts only the asked container, skipping its plan's others", async () => {
-    const r = reconciler({ partial: { plan: "apps", vmids: [111], requestedAt: new Date(NOW).toISOString() } });
+    const r = reconciler({
+      partial: { plan: "apps", vmids: [111], requestedAt: new Date(NOW).toISOString() },
+    });
     await step(r);
     await step(r);
     expect((await children()).map((c) => c.spec.vmid)).toEqual([111]);
@@ -295,13 +366,19 @@ describe("refit rollback requests", () => {
     await step();
     await step();
     await setPhase(110, "Succeeded");
-    await writeRollbackRequest(state, "", "apps", { vmid: 110, to: "refit-apps-20260307020000", requestedAt: new Date(NOW).toISOString() });
+    await writeRollbackRequest(state, "", "apps", {
+      vmid: 110,
+      to: "refit-apps-20260307020000",
+      requestedAt: new Date(NOW).toISOString(),
+    });
     await step();
     const c = (await children()).find((x) => x.spec.vmid === 110);
     expect(c?.metadata.annotations).toMatchObject({
       "refit.dev/rollback-requested-at": new Date(NOW).toISOString(),
       "refit.dev/rollback-to": "refit-apps-20260307020000",
     });
-    await expect(readFile(join(state, "requests", "GuestUpdatePlan", "_", "apps", "rollback-110.json"), "utf8")).rejects.toThrow();
+    await expect(
+      readFile(join(state, "requests", "GuestUpdatePlan", "_", "apps", "rollback-110.json"), "utf8"),
+    ).rejects.toThrow();
   });
 });

@@ -45,7 +45,11 @@ describe("selectContainers", () => {
     ["fields are ANDed", { tags: ["apps"], nodes: ["pve2"] }, [101]],
     ["everything", { names: ["*"] }, [100, 101, 102, 200, 250]],
     ["exclude by vmid", { names: ["*"], exclude: { vmids: [101] } }, [100, 102, 200, 250]],
-    ["exclude by any criterion", { names: ["*"], exclude: { tags: ["canary"], pools: ["prod"] } }, [101, 200]],
+    [
+      "exclude by any criterion",
+      { names: ["*"], exclude: { tags: ["canary"], pools: ["prod"] } },
+      [101, 200],
+    ],
   ])("%s", (_name, selector, want) => {
     expect(vmids(selector)).toEqual(want);
   });
@@ -55,7 +59,11 @@ describe("selectContainers", () => {
   });
 });
 
-function plan(name: string, selector: Record<string, unknown>, extra: Record<string, unknown> = {}): GuestUpdatePlan {
+function plan(
+  name: string,
+  selector: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): GuestUpdatePlan {
   return guestUpdatePlan.parse({
     apiVersion: "refit.dev/v1alpha1",
     kind: "GuestUpdatePlan",
@@ -74,11 +82,15 @@ function policy(name: string, spec: Record<string, unknown>): GuestUpdatePolicy 
 }
 
 describe("effectivePolicy", () => {
-  const apps = plan("apps", { tags: ["apps"] }, {
-    healthChecks: [{ type: "tcp", name: "ssh", port: 22 }],
-    timeouts: { update: "1h" },
-    customCommands: { enabled: true, allowlist: ["/usr/local/bin/migrate"] },
-  });
+  const apps = plan(
+    "apps",
+    { tags: ["apps"] },
+    {
+      healthChecks: [{ type: "tcp", name: "ssh", port: 22 }],
+      timeouts: { update: "1h" },
+      customCommands: { enabled: true, allowlist: ["/usr/local/bin/migrate"] },
+    },
+  );
 
   it("is the plan's sections when no policy applies", () => {
     const p = effectivePolicy(apps, undefined);
@@ -112,7 +124,10 @@ describe("effectivePolicy", () => {
   it("refuses a container two policies select, naming both", () => {
     const a = policy("a", { selector: { vmids: [100] } });
     const b = policy("b", { selector: { tags: ["prod"] } });
-    expect(effectivePolicyOf(apps, [b, a], FLEET[0] as GuestView)).toEqual({ refused: "conflict", by: ["a", "b"] });
+    expect(effectivePolicyOf(apps, [b, a], FLEET[0] as GuestView)).toEqual({
+      refused: "conflict",
+      by: ["a", "b"],
+    });
   });
 
   it("rejects a policy that drops the backup but keeps a rollback policy", () => {
@@ -148,7 +163,11 @@ describe("planSelection", () => {
   it("an excluding policy takes the container out of the plan, so it is no conflict either", () => {
     const apps = plan("apps", { tags: ["apps"] });
     const web = plan("web", { names: ["web-2"] });
-    const hands = policy("hands-off", { planRef: { name: "apps" }, selector: { vmids: [101] }, exclude: true });
+    const hands = policy("hands-off", {
+      planRef: { name: "apps" },
+      selector: { vmids: [101] },
+      exclude: true,
+    });
     const a = planSelection(apps, [apps, web], [hands], FLEET);
     expect(a.excluded).toEqual([{ vmid: 101, policy: "hands-off" }]);
     expect(a.conflicts).toEqual([]);
@@ -161,7 +180,9 @@ describe("planSelection", () => {
     const p2 = policy("web-any", { selector: { names: ["web-*"] } });
     const s = planSelection(apps, [apps], [p1, p2], FLEET);
     expect(s.targets).toEqual([{ vmid: 101, node: "pve2", name: "web-2", policy: "web-any" }]);
-    expect(s.conflicts).toEqual([{ vmid: 100, with: ["GuestUpdatePolicy/web-1", "GuestUpdatePolicy/web-any"] }]);
+    expect(s.conflicts).toEqual([
+      { vmid: 100, with: ["GuestUpdatePolicy/web-1", "GuestUpdatePolicy/web-any"] },
+    ]);
   });
 });
 
@@ -170,7 +191,18 @@ describe("policyState", () => {
     const apps = plan("apps", { tags: ["apps"] });
     apps.status = {
       phase: "Progressing",
-      counts: { targets: 1, pending: 1, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0, blocked: 0, skipped: 0, notStarted: 0, conflicts: 1 },
+      counts: {
+        targets: 1,
+        pending: 1,
+        inProgress: 0,
+        succeeded: 0,
+        failed: 0,
+        rolledBack: 0,
+        blocked: 0,
+        skipped: 0,
+        notStarted: 0,
+        conflicts: 1,
+      },
       cycleTargets: [{ vmid: 101, node: "pve2", policy: "web-any", notBefore: "2026-03-07T02:00:00.000Z" }],
       conflicts: [{ vmid: 100, with: ["GuestUpdatePolicy/web-1", "GuestUpdatePolicy/web-any"] }],
     };

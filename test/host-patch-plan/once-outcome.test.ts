@@ -97,7 +97,9 @@ describe("run --once from status.outcome", () => {
     const guest = { ...plan("apps", "Converged"), kind: "GuestUpdatePlan" } as RefitObject;
     const waiting = { ...plan("apps", "Progressing"), kind: "GuestUpdatePlan" } as RefitObject;
     const seen = { seen: seenAll("a"), guestSeen: seenAll("apps") };
-    expect(await onceOutcome(storeOf([plan("a", "Converged"), waiting]), SINCE, seen)).toEqual({ done: false });
+    expect(await onceOutcome(storeOf([plan("a", "Converged"), waiting]), SINCE, seen)).toEqual({
+      done: false,
+    });
     const out = await onceOutcome(storeOf([plan("a", "Converged"), guest]), SINCE, seen);
     expect(out).toMatchObject({
       done: true,

@@ -10,7 +10,11 @@ import { selectNodes } from "../../host-patch-plan/targets.js";
 import type { GuestUpdatePlan } from "../../../src/api/guest-update-plan.js";
 import type { GuestUpdatePolicy } from "../../../src/api/guest-update-policy.js";
 import { listContainers } from "../../guest-update-plan/observe.js";
-import { previewGuestPlan, renderGuestPreview, type GuestPlanPreview } from "../../guest-update-plan/preview.js";
+import {
+  previewGuestPlan,
+  renderGuestPreview,
+  type GuestPlanPreview,
+} from "../../guest-update-plan/preview.js";
 import type { GuestView } from "../../guest-update-plan/select.js";
 import { planSelection } from "../../guest-update-plan/selection.js";
 import { EXIT } from "../exit-codes.js";
@@ -47,7 +51,10 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
     io.err(`refit plan: --vmid needs --plan NAME and a list like 110,111 or 200-205 (got ${opts.vmid})`);
     return EXIT.invalid;
   }
-  if (opts.plan !== undefined && !loaded.objects.some((o) => o.kind.endsWith("Plan") && o.name === opts.plan)) {
+  if (
+    opts.plan !== undefined &&
+    !loaded.objects.some((o) => o.kind.endsWith("Plan") && o.name === opts.plan)
+  ) {
     io.err(`refit plan: --plan ${opts.plan}: no plan of that name in ${opts.desired}`);
     return EXIT.invalid;
   }
@@ -105,7 +112,9 @@ async function previewGuests(
   io: Io,
 ): Promise<{ previews: GuestPlanPreview[]; failed: boolean }> {
   const plans = all.filter((o) => o.kind === "GuestUpdatePlan").map((o) => o.object as GuestUpdatePlan);
-  const policies = all.filter((o) => o.kind === "GuestUpdatePolicy").map((o) => o.object as GuestUpdatePolicy);
+  const policies = all
+    .filter((o) => o.kind === "GuestUpdatePolicy")
+    .map((o) => o.object as GuestUpdatePolicy);
   const inventories = new Map<string, Promise<GuestView[]>>();
   const previews: GuestPlanPreview[] = [];
   let failed = false;

@@ -31,17 +31,22 @@ export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<nu
   if (opts.to !== undefined && !snapshotName.safeParse(opts.to).success) {
     io.err(
       `refit rollback: --to ${opts.to} is not a backup Refit took (refit-<plan>-<yyyyMMddHHmmss>); ` +
-        "Refit restores only its own backups: list them with `pct listsnapshot " + `${vmid}` + "`",
+        "Refit restores only its own backups: list them with `pct listsnapshot " +
+        `${vmid}` +
+        "`",
     );
     return EXIT.invalid;
   }
   const ns = opts.namespace ?? "";
   const { objects } = await readStateSnapshot(opts.state);
   const plan = objects.find(
-    (o) => o.kind === "GuestUpdatePlan" && o.metadata.name === opts.plan && (o.metadata.namespace ?? "") === ns,
+    (o) =>
+      o.kind === "GuestUpdatePlan" && o.metadata.name === opts.plan && (o.metadata.namespace ?? "") === ns,
   );
   if (!plan) {
-    io.err(`refit rollback: there is no GuestUpdatePlan/${opts.plan} in ${opts.state}; is the controller running with --state ${opts.state}?`);
+    io.err(
+      `refit rollback: there is no GuestUpdatePlan/${opts.plan} in ${opts.state}; is the controller running with --state ${opts.state}?`,
+    );
     return EXIT.invalid;
   }
   const children = objects
@@ -51,16 +56,24 @@ export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<nu
     .map((r) => r.data);
   const child = latestChild(children, vmid);
   if (!child) {
-    io.err(`refit rollback: GuestUpdatePlan/${opts.plan} has not updated container ${vmid}; there is nothing of Refit's to roll back to`);
+    io.err(
+      `refit rollback: GuestUpdatePlan/${opts.plan} has not updated container ${vmid}; there is nothing of Refit's to roll back to`,
+    );
     return EXIT.invalid;
   }
   const target = opts.to ?? child.status?.snapshot?.name;
   if (!target) {
-    io.err(`refit rollback: GuestUpdate/${child.metadata.name} took no backup (phase ${child.status?.phase ?? "Pending"}); name one with --to`);
+    io.err(
+      `refit rollback: GuestUpdate/${child.metadata.name} took no backup (phase ${child.status?.phase ?? "Pending"}); name one with --to`,
+    );
     return EXIT.invalid;
   }
   const requestedAt = new Date(opts.now ?? Date.now()).toISOString();
-  await writeRollbackRequest(opts.state, ns, opts.plan, { vmid, requestedAt, ...(opts.to ? { to: opts.to } : {}) });
+  await writeRollbackRequest(opts.state, ns, opts.plan, {
+    vmid,
+    requestedAt,
+    ...(opts.to ? { to: opts.to } : {}),
+  });
   io.out(
     `rollback of ${vmid} to ${target} requested (GuestUpdate/${child.metadata.name}, at ${requestedAt}); ` +
       `the controller restores, starts and verifies it; watch it with: refit status --state ${opts.state}`,
@@ -74,9 +87,14 @@ export function registerRollback(program: Command, io: Io, setExit: (code: numbe
     .description("Restore a container from the backup Refit took before its update (or --to an older one)")
     .argument("<plan>", "the GuestUpdatePlan")
     .argument("<vmid>", "the container")
-    .option("--to <snapshot>", "a Refit backup of this container (refit-<plan>-<yyyyMMddHHmmss>); default the update's own")
+    .option(
+      "--to <snapshot>",
+      "a Refit backup of this container (refit-<plan>-<yyyyMMddHHmmss>); default the update's own",
+    )
     .option("-s, --state <dir>", "state directory of the controller", DEFAULT_STATE_DIR)
     .action(async (plan: string, vmid: string, opts: { to?: string; state: string }) => {
-      setExit(await rollbackCommand({ plan, vmid, state: opts.state, ...(opts.to ? { to: opts.to } : {}) }, io));
+      setExit(
+        await rollbackCommand({ plan, vmid, state: opts.state, ...(opts.to ? { to: opts.to } : {}) }, io),
+      );
     });
 }

@@ -110,7 +110,10 @@ async function clusterSeenSinceLastPatch(store: ObjectStore, plan: HostPatchPlan
 }
 
 /** A partial run names one GuestUpdatePlan of the desired state; --vmid needs --plan. */
-function checkPartial(opts: RunOptions, objects: readonly { kind: string; name: string }[]): string | undefined {
+function checkPartial(
+  opts: RunOptions,
+  objects: readonly { kind: string; name: string }[],
+): string | undefined {
   if (opts.vmids && opts.plan === undefined) return "--vmid selects containers of one plan: add --plan NAME";
   if (opts.plan === undefined) return undefined;
   if (objects.some((o) => o.kind === "GuestUpdatePlan" && o.name === opts.plan)) return undefined;
@@ -163,7 +166,9 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
     killSwitchPath: opts.killSwitch,
     ...(opts.timing ? { timing: opts.timing } : {}),
     ...(opts.selfNode ? { selfNode: opts.selfNode } : {}),
-    ...(partial || opts.guestPlans ? { guestPlans: { ...opts.guestPlans, ...(partial ? { partial } : {}) } } : {}),
+    ...(partial || opts.guestPlans
+      ? { guestPlans: { ...opts.guestPlans, ...(partial ? { partial } : {}) } }
+      : {}),
   });
   const since = clock.now();
   await controller.start();
@@ -207,7 +212,10 @@ export function registerRun(program: Command, io: Io, setExit: (code: number) =>
     .option("--once", "exit when every due plan has converged, stalled or is outside its window", false)
     .option("--kill-switch <path>", "global stop flag file", DEFAULT_KILL_SWITCH_PATH)
     .option("--self-node <name>", "the cluster node this controller runs on (patched last)")
-    .option("--plan <name>", "partial run: only this GuestUpdatePlan acts, one cycle now (host plans do not run)")
+    .option(
+      "--plan <name>",
+      "partial run: only this GuestUpdatePlan acts, one cycle now (host plans do not run)",
+    )
     .option("--vmid <list>", "with --plan: only these containers, e.g. 110,111 or 200-205")
     .addOption(new Option("--time-scale <n>", "run on a scaled clock (against a simulator)").hideHelp())
     .addOption(
