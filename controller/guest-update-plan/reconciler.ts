@@ -70,7 +70,9 @@ export class GuestUpdatePlanReconciler implements Reconciler {
       else obs.mutex = observeMutex(this.deps, plan, obs.now);
       t = decide(plan, obs, timing);
     }
-    return apply(this.deps, ctx, world, t);
+    const result = await apply(this.deps, ctx, world, t);
+    // Rollback requests from the CLI are files, not watch events: look at least every wait interval.
+    return { requeueAfter: Math.min(result?.requeueAfter ?? timing.waitMs, timing.waitMs) };
   }
 
   /** Each CLI rollback request becomes the annotations on the container's latest GuestUpdate. */
