@@ -217,7 +217,7 @@ spec: {schedule: "0 1 * * *", duration: 1h}
     expect(lines).toEqual([
       "misc.yaml:2:7: HostPatch/made-by-hand kind: HostPatch objects are made by the controller, one per target of a plan; declare the plan instead",
       expect.stringMatching(
-        /^misc\.yaml:7:7: Deployment\/d kind: unknown kind \(expected one of ProxmoxCluster, HostPatchPlan, GuestUpdatePlan, MaintenanceWindow, NotificationChannel, got "Deployment"\)$/,
+        /^misc\.yaml:7:7: Deployment\/d kind: unknown kind \(expected one of ProxmoxCluster, HostPatchPlan, GuestUpdatePlan, GuestUpdatePolicy, MaintenanceWindow, NotificationChannel, got "Deployment"\)$/,
       ),
       'misc.yaml:10:13: MaintenanceWindow/v1 apiVersion: unsupported apiVersion (expected refit.dev/v1alpha1, got "refit.dev/v1")',
       "misc.yaml:15:1: expected an object with apiVersion, kind, metadata and spec, got a list",
