@@ -74,6 +74,8 @@ export interface GuestContext {
   runners: RunnerLookup;
   /** Why no new step may start (kill switch, suspend), if so. */
   halt?: { reason: string; message: string };
+  /** An operator's rollback request (the refit.dev/rollback-* annotations), if any. */
+  rollbackRequest?: { requestedAt: string; to?: string };
 }
 
 export function emptyObservation(): Observation {

@@ -14,6 +14,8 @@ import { apply, type ApplyTarget } from "./apply.js";
 import { isFinal, PHASES } from "./flow.js";
 import { emptyObservation, type GuestContext, type RunnerLookup } from "./observation.js";
 import { failure } from "./phases/failure.js";
+import { decideOperatorRollback } from "./phases/operator-rollback.js";
+import { ANNOTATION_ROLLBACK_REQUESTED_AT, ANNOTATION_ROLLBACK_TO } from "../../src/api/version.js";
 import { overallExpired } from "./phases/gates.js";
 import { read, type ReadDeps } from "./read.js";
 import { emptyStatus, fail, type Transition } from "./transition.js";
@@ -53,6 +55,7 @@ export class GuestUpdateReconciler implements Reconciler {
       timing: this.deps.timing,
       runners: this.opts.runners,
       ...(halt.halted ? { halt: { reason: halt.reason, message: halt.message } } : {}),
+      ...rollbackRequestOf(gu),
     };
     const access = this.deps.fleet.for(cluster);
     const target: ApplyTarget = {
@@ -75,6 +78,14 @@ export class GuestUpdateReconciler implements Reconciler {
   }
 }
 
+function rollbackRequestOf(gu: GuestUpdate): Pick<GuestContext, "rollbackRequest"> {
+  const a = gu.metadata.annotations ?? {};
+  const requestedAt = a[ANNOTATION_ROLLBACK_REQUESTED_AT];
+  if (!requestedAt) return {};
+  const to = a[ANNOTATION_ROLLBACK_TO];
+  return { rollbackRequest: { requestedAt, ...(to ? { to } : {}) } };
+}
+
 /** A changed spec (a new cycle) starts over once the last run has ended. */
 function startNewCycle(gu: GuestUpdate, now: number): void {
   const generation = gu.metadata.generation ?? 1;
@@ -95,6 +106,8 @@ export async function decide(deps: ReadDeps, ctx: GuestContext): Promise<Transit
   const name = ctx.status.phase ?? "Pending";
   const phase = PHASES[name];
   // timeouts.overall bounds the update; a rollback under way is let finish within its own limit.
+  const requested = decideOperatorRollback(ctx);
+  if (requested) return requested;
   if (!isFinal(name) && !RESTORING.has(name) && overallExpired(ctx))
     return failure(
       ctx,

@@ -219,6 +219,37 @@ describe("guest update (simulator over SSH)", () => {
       reason: "RestartFailed",
     });
     expect(notifier.notices.map((n) => [n.event, n.severity])).toEqual([["TargetFailed", "error"]]);
+
+    // `refit rollback apps 200` (the plan turns it into these annotations): the kept snapshot is restored.
+    const failed = await c.store.get("GuestUpdate", namespace, "apps-200");
+    if (!failed) throw new Error("GuestUpdate apps-200 is gone");
+    const requestedAt = new Date(clock.now()).toISOString();
+    await c.store.update({
+      ...failed,
+      metadata: { ...failed.metadata, annotations: { "refit.dev/rollback-requested-at": requestedAt } },
+    });
+    const until = Date.now() + 60_000;
+    let back = await c.store.get("GuestUpdate", namespace, "apps-200");
+    while (back?.status?.phase !== "RolledBack" && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = await c.store.get("GuestUpdate", namespace, "apps-200");
+    }
+    expect(back?.status?.phase).toBe("RolledBack");
+    expect(back?.status?.lastHandledRequestAt).toBe(requestedAt);
+    expect(back?.status?.rollback).toMatchObject({
+      done: true,
+      result: "Succeeded",
+      reason: "OperatorRequested",
+    });
+    expect(versions(s)).toEqual({ nginx: "1.22.1-9", flask: "3.0.3", app: "active" });
+    expect((await fetch(web)).status).toBe(200);
+    expect(
+      s
+        .history()
+        .commands.filter(
+          (x) => x.via === "ssh" && x.command.startsWith("systemd-run") && x.command.includes("pct rollback"),
+        ),
+    ).toHaveLength(1);
   }, 120_000);
 
   it("three ecosystems (apt, pip, compose) in an unprivileged and a privileged container: updated, restarted, healthy, backups pruned to keepLast", async () => {

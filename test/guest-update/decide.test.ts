@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { jobId, restartJobId, rollbackJobId } from "../../controller/guest-update/commands.js";
 import { PHASES } from "../../controller/guest-update/flow.js";
+import { decideOperatorRollback } from "../../controller/guest-update/phases/operator-rollback.js";
 import type { GuestContext, Observation } from "../../controller/guest-update/observation.js";
 import { plannedSteps } from "../../controller/guest-update/runner-steps.js";
 import type { Transition } from "../../controller/guest-update/transition.js";
@@ -596,5 +597,34 @@ describe("retention after a verified update", () => {
     const ctx = prune({ ref, job: jobId(context().gu, `prune-${ref}-a1`), attempt: "1" });
     const t = decide(ctx, obs({ guest: guest({ lock: "snapshot-delete" }), snapshots: all }));
     expect(deleted(t)).toEqual(["pct unlock 110", `pct delsnapshot 110 ${ref} --force 1`]);
+  });
+});
+
+describe("an operator's rollback request (refit rollback)", () => {
+  const snapshot = { name: "refit-apps-20261201015900", mode: "snapshot" as const, createdAt: iso(NOW) };
+  const at = iso(NOW - 5000);
+  const request = (over: Partial<GuestContext> = {}, status: Record<string, unknown> = {}) => ({
+    ...context({ status: { phase: "Failed", snapshot, ...status } }),
+    rollbackRequest: { requestedAt: at },
+    ...over,
+  });
+
+  it.each<[string, GuestContext, string | undefined]>([
+    ["a new request on a failed update: RollingBack to its snapshot", request(), "goto RollingBack"],
+    ["already handled: nothing", request({}, { lastHandledRequestAt: at }), undefined],
+    ["an update in flight finishes first", request({}, { phase: "Updating" }), undefined],
+    ["no backup and no --to: recorded, nothing changed", request({}, { snapshot: undefined }), "goto Failed"],
+  ])("%s", (_n, ctx, want) => {
+    const t = decideOperatorRollback(ctx);
+    expect(t && summary(t)).toBe(want);
+    if (t) expect(t.kind !== "idle" && t.patch?.lastHandledRequestAt).toBe(at);
+  });
+
+  it("--to names another of Refit's snapshots, which becomes the one restored", () => {
+    const t = decideOperatorRollback({
+      ...request(),
+      rollbackRequest: { requestedAt: at, to: "refit-apps-20261101010000" },
+    });
+    expect(t?.kind !== "idle" && t?.patch?.snapshot?.name).toBe("refit-apps-20261101010000");
   });
 });

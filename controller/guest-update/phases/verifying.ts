@@ -112,7 +112,10 @@ export function decideVerifyingRollback(ctx: GuestContext, obs: Observation): Tr
       });
     }
   }
-  const why = ctx.status.lastError?.message ?? "the update failed";
+  const why =
+    rollback.reason === "OperatorRequested"
+      ? "an operator's request (refit rollback)"
+      : (ctx.status.lastError?.message ?? "the update failed");
   const message = `CT ${vmid} rolled back to ${snap} after: ${why}; it runs the old versions and is healthy. Next: fix the cause, then run the plan again`;
   return goto("RolledBack", message, {
     reason: "RolledBack",
