@@ -97,3 +97,27 @@ describe("GuestUpdatePolicy", () => {
     expect(issuesOf(minimal({ backup: { mode: "none" }, rollback: { policy: "Never" } }))).toEqual([]);
   });
 });
+
+describe("GuestUpdatePolicy in a desired-state directory", () => {
+  it("a planRef to a plan that does not exist is refused, naming the file and field", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadDesiredState, formatIssue } = await import("../../src/api/loader/load.js");
+    const dir = mkdtempSync(join(tmpdir(), "refit-policy-"));
+    try {
+      writeFileSync(
+        join(dir, "ct-110.yaml"),
+        "apiVersion: refit.dev/v1alpha1\nkind: GuestUpdatePolicy\nmetadata: {name: ct-110}\nspec:\n  planRef: {name: apps}\n  selector: {vmids: [110]}\n",
+      );
+      const r = await loadDesiredState(dir);
+      expect(r.issues.map(formatIssue)).toEqual([
+        expect.stringMatching(
+          /ct-110\.yaml:5:19: GuestUpdatePolicy\/ct-110 spec\.planRef\.name: refers to GuestUpdatePlan\/apps, which does not exist/,
+        ),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
