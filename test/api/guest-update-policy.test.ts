@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { guestUpdatePolicy, POLICY_OVERRIDES } from "../../src/api/guest-update-policy.js";
 import { guestPolicyShape } from "../../src/api/guest-policy.js";
+import { formatIssue, loadDesiredState } from "../../src/api/loader/load.js";
 
 type Json = Record<string, unknown>;
 
@@ -100,10 +103,6 @@ describe("GuestUpdatePolicy", () => {
 
 describe("GuestUpdatePolicy in a desired-state directory", () => {
   it("a planRef to a plan that does not exist is refused, naming the file and field", async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { loadDesiredState, formatIssue } = await import("../../src/api/loader/load.js");
     const dir = mkdtempSync(join(tmpdir(), "refit-policy-"));
     try {
       writeFileSync(
