@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { guestUpdatePolicy, POLICY_OVERRIDES } from "../../src/api/guest-update-policy.js";
 import { guestPolicyShape } from "../../src/api/guest-policy.js";
+import { formatIssue, loadDesiredState } from "../../src/api/loader/load.js";
 
 type Json = Record<string, unknown>;
 
@@ -95,5 +98,25 @@ describe("GuestUpdatePolicy", () => {
 
   it("accepts backup none together with rollback Never", () => {
     expect(issuesOf(minimal({ backup: { mode: "none" }, rollback: { policy: "Never" } }))).toEqual([]);
+  });
+});
+
+describe("GuestUpdatePolicy in a desired-state directory", () => {
+  it("a planRef to a plan that does not exist is refused, naming the file and field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "refit-policy-"));
+    try {
+      writeFileSync(
+        join(dir, "ct-110.yaml"),
+        "apiVersion: refit.dev/v1alpha1\nkind: GuestUpdatePolicy\nmetadata: {name: ct-110}\nspec:\n  planRef: {name: apps}\n  selector: {vmids: [110]}\n",
+      );
+      const r = await loadDesiredState(dir);
+      expect(r.issues.map(formatIssue)).toEqual([
+        expect.stringMatching(
+          /ct-110\.yaml:5:19: GuestUpdatePolicy\/ct-110 spec\.planRef\.name: refers to GuestUpdatePlan\/apps, which does not exist/,
+        ),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

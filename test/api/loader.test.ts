@@ -12,7 +12,7 @@ async function withExtraFile(name: string, text: string) {
   return { result, lines: result.issues.map((i) => rel(formatIssue(i))), dir };
 }
 
-const EXAMPLE_OBJECTS = 9;
+const EXAMPLE_OBJECTS = 10;
 
 const window = (name: string, extra = "") => `
 apiVersion: refit.dev/v1alpha1
@@ -48,6 +48,7 @@ describe("desired-state loader", () => {
     expect([...kinds].sort()).toEqual(
       [
         "GuestUpdatePlan",
+        "GuestUpdatePolicy",
         "HostPatchPlan",
         "MaintenanceWindow",
         "NotificationChannel",
