@@ -10,5 +10,6 @@ export {
   type CheckVerdict,
 } from "./baseline.js";
 export { controllerProbeIo, httpRequest, tcpConnect } from "./local-io.js";
-export { waitAfterFailure } from "./backoff.js";
+export { probeBudgetMs, waitAfterFailure } from "./backoff.js";
 export { p95, LATENCY_SAMPLES } from "./latency.js";
+export { containerProbeIo, pctProbeExec } from "./pct-io.js";

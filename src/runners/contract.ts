@@ -55,8 +55,15 @@ export interface RunnerPlugin<T extends Runner = Runner> {
   /** Steps whose results tell whether this runner applies to the container at all. */
   detect(spec: T, target: RunnerTarget): RunnerStep[];
   applies(spec: T, target: RunnerTarget, results: StepResult[]): boolean;
+  /**
+   * Steps that refresh a package index before listing (`apt-get update`, `apk update`, `pacman -Sy`,
+   * `zypper refresh`, `dnf makecache`, `helm repo update`). They change the container's caches, so a
+   * dry run skips them and lists from the index as it is; absent or [] when the runner has none.
+   */
+  refresh?(spec: T, target: RunnerTarget): RunnerStep[];
   /** Steps that list pending updates (read-only: a dry run runs them). */
   list(spec: T, target: RunnerTarget): RunnerStep[];
+  /** Reads the list() results, and the refresh() results when they ran (an index that failed to refresh is an error). */
   pending(spec: T, target: RunnerTarget, results: StepResult[]): Change[];
   /** Steps that hold the spec's excluded packages for the run; [] when nothing is excluded. */
   hold(spec: T, target: RunnerTarget): RunnerStep[];

@@ -173,6 +173,8 @@ const diskSchema = z.strictObject({
     .optional(),
   storage: z.string(),
   sizeGiB: z.number().positive(),
+  /** Container mount points: `backup=1`, so vzdump includes it (rootfs always is; other mpN are left out). */
+  backup: z.boolean().optional(),
 });
 
 // Passthrough and host devices, and CD drives (`ide2: local:iso/x.iso,media=cdrom`).

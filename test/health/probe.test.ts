@@ -253,3 +253,19 @@ describe("command", () => {
     expect(r.message).toContain("SSH connection to pve1 lost");
   });
 });
+
+describe("probeBudgetMs", () => {
+  it("adds warm-up, every attempt at its timeout and every backoff wait", async () => {
+    const { probeBudgetMs } = await import("../../src/health/backoff.js");
+    const c = check({
+      type: "tcp",
+      port: 1,
+      warmUp: "30s",
+      timeout: "5s",
+      interval: "10s",
+      retries: 3,
+      backoff: { factor: 2, max: "15s" },
+    });
+    expect(probeBudgetMs(c)).toBe(30_000 + 4 * 5_000 + 10_000 + 15_000 + 15_000);
+  });
+});

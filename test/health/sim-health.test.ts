@@ -7,25 +7,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { baselineAll, compareWithBaseline, probeAll } from "../../src/health/baseline.js";
 import { controllerProbeIo } from "../../src/health/local-io.js";
-import { quoteArgv } from "../../src/ssh/quote.js";
+import { containerProbeIo } from "../../src/health/pct-io.js";
+import { SshPool } from "../../src/ssh/index.js";
+import { simExec } from "../support/sim-ssh.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import { eventually, run } from "../sim/ssh-client.js";
 import { check } from "./support.js";
 
 const FLEET = new URL("../sim/fleets/three-node.yaml", import.meta.url).pathname;
 let sim: SimHandle;
+let pool: SshPool;
 beforeAll(async () => {
   sim = await startSimulator({ fleet: FLEET, clock: new ScaledClock(1000) });
+  pool = new SshPool();
 });
 afterAll(async () => {
+  pool?.close();
   await sim?.stop();
 });
 
+/** Commands go through the project's SSH client and pct exec, as in the guest update flow. */
 function pctIo(node: string, vmid: number) {
-  return controllerProbeIo(sim.clock, async (argv) => {
-    const res = await run(sim, node, quoteArgv(["pct", "exec", String(vmid), "--", ...argv]));
-    return { exitCode: res.code ?? 255, stdout: res.stdout, stderr: res.stderr };
-  });
+  return containerProbeIo(sim.clock, simExec(pool, sim, node), vmid);
 }
 
 describe("health probes against the simulator", () => {
@@ -83,5 +86,47 @@ describe("health probes against the simulator", () => {
       "the dns check to fail",
     );
     sim.faults.remove("unbound");
+  });
+
+  it("probes from inside the container with its own curl; other containers' ports are not its loopback", async () => {
+    const web = sim.healthEndpoints().find((e) => e.vmid === 200)!;
+    const dns = sim.healthEndpoints().find((e) => e.vmid === 201)!;
+    const io = pctIo("pve1", 200);
+    const target = { vmid: 200 };
+    const inside = check({
+      type: "http",
+      name: "web",
+      port: web.port,
+      path: "/healthz",
+      from: "container",
+      bodyContains: "ok",
+      retries: 0,
+    });
+    expect((await probeAll([inside], target, io))[0]).toMatchObject({ healthy: true });
+    const other = check({ type: "http", name: "other", port: dns.port, from: "container", retries: 0 });
+    const refused = (await probeAll([other], target, io))[0]!;
+    expect(refused.healthy).toBe(false);
+    expect(refused.message).toBe(
+      `GET http://127.0.0.1:${dns.port}/ inside CT 200 got no response: curl: (7) Failed to connect to 127.0.0.1 port ${dns.port} after 0 ms: Couldn't connect to server (1 attempt)`,
+    );
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl stop nginx")).code).toBe(0);
+    const down = (await probeAll([inside], target, io))[0]!;
+    expect(down.message).toBe(
+      `GET http://127.0.0.1:${web.port}/healthz answered 503, expected 200 (1 attempt)`,
+    );
+    expect((await run(sim, "pve1", "pct exec 200 -- systemctl start nginx")).code).toBe(0);
+  });
+
+  it("says so when the container has neither curl nor wget", async () => {
+    const dns = sim.healthEndpoints().find((e) => e.vmid === 201)!;
+    const r = (
+      await probeAll(
+        [check({ type: "http", name: "dns", port: dns.port, from: "container", retries: 0 })],
+        { vmid: 201 },
+        pctIo("pve2", 201),
+      )
+    )[0]!;
+    expect(r.healthy).toBe(false);
+    expect(r.message).toMatch(/neither curl nor wget is installed/);
   });
 });

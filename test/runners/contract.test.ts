@@ -13,6 +13,7 @@ const folders = readdirSync(ROOT)
   .sort();
 
 const FUNCTIONS: (keyof RunnerPlugin)[] = [
+  // `refresh` is optional.
   "detect",
   "applies",
   "list",
@@ -77,10 +78,15 @@ describe.each(CASES)("the $name case", (c) => {
   });
 
   it("lists with read-only steps that are not jobs, and reads the pending updates", () => {
+    const refresh = plugin.refresh?.(s, target) ?? [];
     const steps = plugin.list(s, target);
-    checkSteps(s, steps, "list");
-    for (const st of steps) expect(st.job ?? false, `${st.id} is not a job`).toBe(false);
-    expect(plugin.pending(s, target, answer(steps, c.list))).toEqual(c.pending);
+    checkSteps(s, [...refresh, ...steps], "refresh and list");
+    for (const st of [...refresh, ...steps]) expect(st.job ?? false, `${st.id} is not a job`).toBe(false);
+    expect(plugin.pending(s, target, answer([...refresh, ...steps], c.list))).toEqual(c.pending);
+  });
+
+  it("reads the same pending updates without the index refresh, as a dry run does", () => {
+    expect(plugin.pending(s, target, answer(plugin.list(s, target), c.list))).toEqual(c.pending);
   });
 
   it("applies the pending updates as jobs, and nothing when nothing is pending", () => {
@@ -92,12 +98,12 @@ describe.each(CASES)("the $name case", (c) => {
     expect(plugin.apply(s, target, [])).toEqual([]);
   });
 
-  it("holds and releases the same things", () => {
+  it("releases whenever it holds", () => {
     const hold = plugin.hold(s, target);
     const release = plugin.release(s, target);
     checkSteps(s, hold, "hold");
     checkSteps(s, release, "release");
-    expect(hold.length).toBe(release.length);
+    if (hold.length > 0) expect(release.length).toBeGreaterThan(0);
   });
 
   it("reads what changed from a fresh listing", () => {

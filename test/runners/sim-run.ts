@@ -84,12 +84,14 @@ export interface Cycle {
   after: Change[];
 }
 
-/** detect → list → hold → apply → release → installed → list again, as one update of one container. */
+/** detect → refresh, list → hold → apply → release → installed → list again, as one update of one container. */
 export async function cycle(lab: RunnerLab, spec: Runner, target: RunnerTarget): Promise<Cycle> {
   const p = pluginFor(spec);
   const applies = p.applies(spec, target, await runSteps(lab, spec, target.vmid, p.detect(spec, target)));
   if (!applies) return { applies, pending: [], changes: [], after: [] };
-  const pending = p.pending(spec, target, await runSteps(lab, spec, target.vmid, p.list(spec, target)));
+  const refresh = p.refresh?.(spec, target) ?? [];
+  const listing = [...refresh, ...p.list(spec, target)];
+  const pending = p.pending(spec, target, await runSteps(lab, spec, target.vmid, listing));
   await runSteps(lab, spec, target.vmid, p.hold(spec, target));
   await runSteps(lab, spec, target.vmid, p.apply(spec, target, pending));
   await runSteps(lab, spec, target.vmid, p.release(spec, target));
@@ -99,6 +101,6 @@ export async function cycle(lab: RunnerLab, spec: Runner, target: RunnerTarget):
     pending,
     await runSteps(lab, spec, target.vmid, p.installed(spec, target)),
   );
-  const after = p.pending(spec, target, await runSteps(lab, spec, target.vmid, p.list(spec, target)));
+  const after = p.pending(spec, target, await runSteps(lab, spec, target.vmid, listing));
   return { applies, pending, changes, after };
 }

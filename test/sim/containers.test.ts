@@ -200,7 +200,7 @@ async function backupAndRestore(sim: SimHandle): Promise<void> {
 
     expect(
       await run(sim, "pve1", `pct restore 200 local:backup/${volid} --storage local-zfs --force 1`),
-    ).toMatchObject({ code: 255, stderr: "unable to restore CT 200 - CT is running\n" });
+    ).toMatchObject({ code: 255, stderr: "can't overwrite running container\n" });
     expect((await run(sim, "pve1", "pct stop 200")).code).toBe(0);
     const restored = await run(
       sim,

@@ -35,6 +35,7 @@ export {
 export {
   deleteSnapshotOutcome,
   freeOutcome,
+  outcomeError,
   restoreOutcome,
   rollbackOutcome,
   snapshotOutcome,
@@ -42,3 +43,4 @@ export {
   type StepOutcome,
   type StepResult,
 } from "./results.js";
+export { resumeBackup, type BackupResume, type BackupResumeObservation } from "./resume.js";

@@ -4,6 +4,7 @@
  * Terminal: a person must change something. "Done" outcomes let crash-resume treat a repeated
  * step as proven (a snapshot name already used by our own snapshot, a snapshot already deleted).
  */
+import { RetryableError, TerminalError, type RefitError } from "../../../src/errors.js";
 import { parseVzdumpArchive } from "../../../src/pve/backup.js";
 
 export interface StepResult {
@@ -176,11 +177,22 @@ export function freeOutcome(r: StepResult, volid: string): StepOutcome {
   const text = `${r.stderr}\n${r.stdout}`;
   if (/does not exist|No such file/.test(text))
     return { ok: true, warnings: [`archive ${volid} was already removed`] };
-  if (/is protected/.test(text))
+  if (/cannot remove protected volume|is protected/.test(text))
     return failedWith(
       false,
       "ArchiveProtected",
       `archive ${volid} is protected; unprotect it to let retention remove it`,
     );
   return failedWith(true, "PruneFailed", `removing archive ${volid} failed: ${errorText(r)}`);
+}
+
+/** A failed outcome as the typed error reconcilers act on (retried with backoff, or terminal). */
+export function outcomeError(
+  o: Extract<StepOutcome, { ok: false }>,
+  context: Record<string, string | number> = {},
+): RefitError {
+  const ctx = { ...context, ...(o.lock !== undefined ? { lock: o.lock } : {}) };
+  return o.retryable
+    ? new RetryableError(o.reason, o.message, ctx)
+    : new TerminalError(o.reason, o.message, ctx);
 }

@@ -6,6 +6,7 @@
  * vzdump --mode snapshot asks only the volumes it backs up: rootfs and mount points with backup=1.
  */
 import type { GuestConfig } from "../../../src/pve/guest-config.js";
+import type { ClusterResources } from "../../../src/pve/resources.js";
 
 /** Storage plugin types on which a container volume can be snapshotted. */
 export const SNAPSHOT_STORAGE_TYPES: ReadonlySet<string> = new Set(["zfspool", "lvmthin", "rbd", "btrfs"]);
@@ -67,4 +68,17 @@ export function snapshotBlockers(volumes: readonly ContainerVolume[]): Container
 export function describeVolume(v: ContainerVolume): string {
   if (v.storage === undefined) return `${v.key} (${v.volume}, a host path)`;
   return `${v.key} on storage '${v.storage}'`;
+}
+
+/** Storage id → plugin type, from /cluster/resources (the same storage on every node has one type). */
+export function storageTypes(resources: ClusterResources): Map<string, string | undefined> {
+  const types = new Map<string, string | undefined>();
+  for (const s of resources.storages)
+    if (!types.has(s.storage) || s.plugintype) types.set(s.storage, s.plugintype);
+  return types;
+}
+
+/** Where `pct restore` puts the volumes back: the rootfs storage (without --storage it would be 'local'). */
+export function rootfsStorage(volumes: readonly ContainerVolume[]): string | undefined {
+  return volumes.find((v) => v.key === "rootfs")?.storage;
 }

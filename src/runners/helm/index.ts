@@ -24,8 +24,8 @@ export const helm: RunnerPlugin<HelmRunner> = {
   type: "helm",
   detect: (spec) => [step(spec, "detect", "detect", ["helm", "version", "--short"])],
   applies: (_s, _t, r) => toolAnswers(r),
+  refresh: (spec) => (spec.repoUpdate ? [step(spec, "list", "repo-update", ["helm", "repo", "update"])] : []),
   list: (spec) => [
-    ...(spec.repoUpdate ? [step(spec, "list", "repo-update", ["helm", "repo", "update"])] : []),
     releasesStep(spec, "releases"),
     ...spec.releases.map((r, i) =>
       step(spec, "list", `chart-${i}`, [

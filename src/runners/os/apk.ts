@@ -42,13 +42,10 @@ export function parseApkList(
 
 export const apk: OsManager = {
   tool: "apk",
-  list: (spec) => [
-    step(spec, "list", "update", ["apk", "update"]),
-    step(spec, "list", "upgradable", ["apk", "list", "-u"]),
-  ],
+  refresh: (spec) => [step(spec, "list", "update", ["apk", "update"])],
+  list: (spec) => [step(spec, "list", "upgradable", ["apk", "list", "-u"])],
   pending(spec, results) {
     const steps = apk.list(spec);
-    okResult(spec, steps, results, "update");
     const rows = parseApkList(okResult(spec, steps, results, "upgradable").stdout, "apk list -u");
     return rows
       .filter((r) => allowed(spec.packages, r.name))

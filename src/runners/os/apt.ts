@@ -30,18 +30,41 @@ function op(spec: OsRunner): string {
 }
 
 /**
- * Holds (or releases) the installed packages that match the deny list. The names and globs are
- * positional arguments of a fixed script, never part of it: dpkg-query expands the globs to installed
- * names, so a denied package that is not installed is no error.
+ * Where the hold step records the packages it held, so the release unholds those and nothing else:
+ * a package someone held by hand before the run stays held. The file is written before apt-mark
+ * runs (intent first), so a crash in between leaves nothing held that the release would miss.
  */
-const SELECT_SCRIPT =
-  'names=$(dpkg-query -W -f "\\${Package}\\n" "$@" 2>/dev/null); [ -z "$names" ] || apt-mark "$REFIT_OP" $names';
+export const APT_HOLDS_FILE = "/var/lib/refit-apt-holds";
 
-function selection(spec: OsRunner, id: string, mark: "hold" | "unhold"): RunnerStep[] {
-  if (spec.packages.deny.length === 0) return [];
+/**
+ * Holds the installed packages matching the deny list that are not held already. The names and
+ * globs are positional arguments of a fixed script, never part of it; dpkg-query expands the globs
+ * to installed names, so a denied package that is not installed is no error.
+ */
+const HOLD_SCRIPT = [
+  `f=${APT_HOLDS_FILE}`,
+  'names=$(dpkg-query -W -f "\\${Package}\\n" "$@" 2>/dev/null)',
+  "held=$(apt-mark showhold)",
+  "new=",
+  'for n in $names; do mine=yes; for h in $held; do [ "$h" = "$n" ] && mine=; done; [ -n "$mine" ] && new="$new $n"; done',
+  '[ -z "$new" ] && exit 0',
+  'echo $new >> "$f" || exit 1',
+  "apt-mark hold $new",
+].join("\n");
+
+/** Unholds what the hold step recorded, then forgets it; running it again does nothing. */
+const RELEASE_SCRIPT = [
+  `f=${APT_HOLDS_FILE}`,
+  'names=$(cat "$f" 2>/dev/null)',
+  '[ -z "$names" ] && exit 0',
+  "apt-mark unhold $names || exit $?",
+  ': > "$f"',
+].join("\n");
+
+function mark(spec: OsRunner, id: string, script: string, args: string[]): RunnerStep[] {
   return [
-    step(spec, "apply", id, ["sh", "-c", SELECT_SCRIPT, "refit-apt-mark", ...spec.packages.deny], {
-      env: { ...C, REFIT_OP: mark },
+    step(spec, "apply", id, ["sh", "-c", script, "refit-apt-mark", ...args], {
+      env: C,
       job: false,
       timeoutMs: 5 * 60_000,
     }),
@@ -50,8 +73,8 @@ function selection(spec: OsRunner, id: string, mark: "hold" | "unhold"): RunnerS
 
 export const apt: OsManager = {
   tool: "apt-get",
+  refresh: (spec) => [step(spec, "list", "update", ["apt-get", "update"], { env: C })],
   list: (spec) => [
-    step(spec, "list", "update", ["apt-get", "update"], { env: C }),
     step(
       spec,
       "list",
@@ -63,9 +86,12 @@ export const apt: OsManager = {
     ),
   ],
   pending(spec, results) {
-    const steps = apt.list(spec);
-    const update = okResult(spec, steps, results, "update");
-    const failures = aptUpdateFailures(`${update.stdout}\n${update.stderr}`);
+    const steps = [...apt.refresh(spec), ...apt.list(spec)];
+    // apt-get update exits 0 when an index could not be fetched: the listing would be stale.
+    const update = results.some((r) => r.id === "update")
+      ? okResult(spec, steps, results, "update")
+      : undefined;
+    const failures = update ? aptUpdateFailures(`${update.stdout}\n${update.stderr}`) : [];
     if (failures.length > 0)
       throw new RepositoryUnreachableError(runnerName(spec), "apt-get update", failures.join("\n"));
     const sim = okResult(spec, steps, results, "simulate");
@@ -92,7 +118,8 @@ export const apt: OsManager = {
     }
     return out;
   },
-  hold: (spec) => selection(spec, "hold", "hold"),
+  hold: (spec) =>
+    spec.packages.deny.length === 0 ? [] : mark(spec, "hold", HOLD_SCRIPT, spec.packages.deny),
   apply(spec, pending) {
     const base = ["apt-get", "-y", ...LOCK, ...KEEP_CONFIG];
     const steps: RunnerStep[] = [];
@@ -111,7 +138,8 @@ export const apt: OsManager = {
       steps.push(step(spec, "apply", "autoremove", [...base, "autoremove"], { env: NONINTERACTIVE }));
     return steps;
   },
-  release: (spec) => selection(spec, "release", "unhold"),
+  // Always: holds recorded by a run that crashed are released even if the deny list changed since.
+  release: (spec) => mark(spec, "release", RELEASE_SCRIPT, []),
   installed: (spec) => [
     step(spec, "list", "installed", ["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\n"], { env: C }),
   ],

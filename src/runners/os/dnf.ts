@@ -39,8 +39,10 @@ export function parseCheckUpdate(
 
 export const dnf: OsManager = {
   tool: "dnf",
+  refresh: (spec) => [step(spec, "list", "makecache", ["dnf", "-q", "makecache"], { env: { LC_ALL: "C" } })],
+  // --cacheonly: dnf would otherwise refresh expired metadata itself, and a listing changes nothing.
   list: (spec) => [
-    step(spec, "list", "check-update", ["dnf", "-q", "check-update"], {
+    step(spec, "list", "check-update", ["dnf", "-q", "--cacheonly", "check-update"], {
       okExitCodes: [0, 100],
       env: { LC_ALL: "C" },
     }),

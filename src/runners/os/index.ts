@@ -30,6 +30,7 @@ export const os: RunnerPlugin<OsRunner> = {
     step(spec, "detect", "detect", ["sh", "-c", `command -v ${manager(spec, target).tool}`]),
   ],
   applies: (_spec, _target, results) => toolAnswers(results),
+  refresh: (spec, target) => manager(spec, target).refresh(spec),
   list: (spec, target) => manager(spec, target).list(spec),
   pending: (spec, target, results) => manager(spec, target).pending(spec, results),
   hold: (spec, target) => manager(spec, target).hold(spec),

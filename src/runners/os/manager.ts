@@ -5,6 +5,7 @@ import type { Change, RunnerStep, RunnerTarget, StepResult } from "../contract.j
 export interface OsManager {
   /** The program whose presence says the manager is there (probed with `command -v`). */
   tool: string;
+  refresh(spec: OsRunner): RunnerStep[];
   list(spec: OsRunner): RunnerStep[];
   pending(spec: OsRunner, results: readonly StepResult[]): Change[];
   hold(spec: OsRunner): RunnerStep[];

@@ -37,13 +37,10 @@ export function parseQuery(text: string): Map<string, string> {
 
 export const pacman: OsManager = {
   tool: "pacman",
-  list: (spec) => [
-    step(spec, "list", "sync", ["pacman", "-Sy", "--noconfirm"]),
-    step(spec, "list", "upgradable", ["pacman", "-Qu"], { okExitCodes: [0, 1] }),
-  ],
+  refresh: (spec) => [step(spec, "list", "sync", ["pacman", "-Sy", "--noconfirm"])],
+  list: (spec) => [step(spec, "list", "upgradable", ["pacman", "-Qu"], { okExitCodes: [0, 1] })],
   pending(spec, results) {
     const steps = pacman.list(spec);
-    okResult(spec, steps, results, "sync");
     return parseQueryUpgrades(okResult(spec, steps, results, "upgradable").stdout)
       .filter((r) => allowed(spec.packages, r.name))
       .map((r): Change => ({ package: r.name, from: r.from, to: r.to }));

@@ -39,13 +39,15 @@ export function parseListUpdates(text: string): { name: string; from?: string; t
 
 export const zypper: OsManager = {
   tool: "zypper",
+  refresh: (spec) => [step(spec, "list", "refresh", ["zypper", N, "refresh"], { env: { LC_ALL: "C" } })],
+  // --no-refresh: zypper would otherwise refresh expired repositories itself, and a listing changes nothing.
   list: (spec) => [
-    step(spec, "list", "refresh", ["zypper", N, "refresh"], { env: { LC_ALL: "C" } }),
-    step(spec, "list", "list-updates", ["zypper", N, "list-updates"], { env: { LC_ALL: "C" } }),
+    step(spec, "list", "list-updates", ["zypper", N, "--no-refresh", "list-updates"], {
+      env: { LC_ALL: "C" },
+    }),
   ],
   pending(spec, results) {
     const steps = zypper.list(spec);
-    okResult(spec, steps, results, "refresh");
     return parseListUpdates(okResult(spec, steps, results, "list-updates").stdout)
       .filter((r) => allowed(spec.packages, r.name))
       .map((r): Change =>

@@ -239,6 +239,7 @@ function storageContent(req: ApiRequest): unknown {
       ctime: b.ctime,
       vmid: b.vmid,
       subtype: b.type,
+      ...(b.notes !== undefined ? { notes: b.notes } : {}),
     }));
 }
 

@@ -12,3 +12,4 @@ import "./pbs.js";
 import "./backup.js";
 import "../ecosystems/all.js";
 import "./ceph.js";
+import "../health/http-clients.js";

@@ -10,15 +10,37 @@ import { onPve, registerCommands } from "./registry.js";
 import type { CommandContext } from "./types.js";
 
 /**
- * `vzdump` (log lines on stderr, as PVE::VZDump prints them), `qmrestore` and `pct restore`. Archives
- * live on the named storage (on the node itself for non-shared storage) and keep the guest's config
- * and contents, so a restore brings back exactly what was backed up.
+ * `vzdump` (log lines on stderr, as PVE::VZDump prints them), `qmrestore`, `pct restore` and
+ * `pvesm free`. Archives live on the named storage (on the node itself for non-shared storage) and
+ * keep the guest's config and contents, so a restore brings back exactly what was backed up.
+ * Notes templates are verified and expanded as PVE::VZDump does; for a container, snapshot mode
+ * needs snapshot support only on the volumes it backs up (rootfs and mount points with backup=1).
+ * See ../REFERENCE-snapshots-backup.md for the sources.
  */
 
 const MiB = 1024 ** 2;
 
 function storageOf(cluster: ClusterState, name: string): ClusterState["storages"][number] | undefined {
   return cluster.storages.find((s) => s.name === name);
+}
+
+/** PVE::VZDump verify_notes_template: the message of its die, or undefined when the template is fine. */
+export function notesTemplateProblem(template: string): string | undefined {
+  if (template.includes("\n")) return "contains a line feed";
+  const problems: string[] = [];
+  for (const m of template.matchAll(/\\(.)/g))
+    if (!/^[n\\]$/.test(m[1]!)) problems.push(`escape sequence '\\${m[1]}' at char ${m.index}`);
+  for (const m of template.matchAll(/\{\{([^\s{}]+)\}\}/g))
+    if (!/^(cluster|guestname|node|vmid)$/.test(m[1]!))
+      problems.push(`variable '${m[1]}' at char ${m.index + m[0].length - m[1]!.length}`);
+  return problems.length > 0 ? `found unknown: ${problems.join(", ")}` : undefined;
+}
+
+/** PVE::VZDump generate_notes: escapes, then {{cluster}}, {{guestname}}, {{node}}, {{vmid}}. */
+function expandNotes(template: string, vars: Record<string, string>): string {
+  return template
+    .replace(/\\(.)/g, (_m, c: string) => (c === "n" ? "\n" : c))
+    .replace(/\{\{(cluster|guestname|node|vmid)\}\}/g, (_m, v: string) => vars[v] ?? "");
 }
 
 function archiveName(g: GuestState, at: number): string {
@@ -34,6 +56,7 @@ async function backupOne(
   g: GuestState,
   storage: string,
   mode: string,
+  notesTemplate: string | undefined,
   log: (l: string) => void,
 ): Promise<boolean> {
   const sim = ctx.sim;
@@ -50,7 +73,9 @@ async function backupOne(
   else log(`VM Name: ${g.name}`);
   const wasRunning = g.status === "running";
   let effective = mode;
-  const canSnapshot = g.disks.every((d) => storageOf(cluster, d.storage)?.snapshots);
+  // has_feature('snapshot', ..., $backup_only): only the volumes vzdump backs up count.
+  const backedUp = g.type === "lxc" ? g.disks.filter((d) => d.key === "rootfs" || d.backup) : g.disks;
+  const canSnapshot = backedUp.every((d) => storageOf(cluster, d.storage)?.snapshots);
   if (mode === "snapshot" && g.type === "lxc" && !canSnapshot) {
     log("mode failure - some volumes do not support snapshots");
     log("trying 'suspend' mode instead");
@@ -92,6 +117,15 @@ async function backupOne(
       `Total bytes written: ${Math.round(used)} (${(used / 1024 ** 3).toFixed(1)}GiB, ${sim.timing.vzdumpMiBps.toFixed(0)}MiB/s)`,
     );
     log(`archive file size: ${Math.round(archive.sizeBytes / MiB)}MB`);
+    if (notesTemplate !== undefined && notesTemplate !== "") {
+      log("adding notes to backup");
+      archive.notes = expandNotes(notesTemplate, {
+        cluster: cluster.standalone ? "standalone node" : cluster.name,
+        guestname: g.type === "lxc" ? g.name : g.name || `VM ${g.vmid}`,
+        node: host.name,
+        vmid: String(g.vmid),
+      });
+    }
     if (effective === "stop" && wasRunning) {
       log("restarting virtual guest");
       await startGuest(sim, g, "vzdump-stop", ctx.signal);
@@ -152,6 +186,12 @@ async function vzdump(ctx: CommandContext): Promise<number> {
     );
     return 255;
   }
+  const notesTemplate = strOpt(parsed.opts, "notes-template");
+  const notesProblem = notesTemplate === undefined ? undefined : notesTemplateProblem(notesTemplate);
+  if (notesProblem !== undefined) {
+    ctx.err(`400 Parameter verification failed.\nnotes-template: ${notesProblem}\n${usage}\n`);
+    return 255;
+  }
   const storage = strOpt(parsed.opts, "storage") ?? "local";
   const st = storageOf(cluster, storage);
   if (!st) {
@@ -175,7 +215,7 @@ async function vzdump(ctx: CommandContext): Promise<number> {
       ok = false;
       continue;
     }
-    ok = (await backupOne(ctx, host, cluster, g, storage, mode, log)) && ok;
+    ok = (await backupOne(ctx, host, cluster, g, storage, mode, notesTemplate, log)) && ok;
   }
   if (ok) {
     log("Backup job finished successfully");
@@ -210,7 +250,7 @@ async function restore(
   const kind = type === "qemu" ? "VM" : "CT";
   if (!archive) throw new OpError(`volume '${volid}' does not exist`);
   const existing = sim.guest(vmid);
-  if (existing) {
+  if (existing && type === "qemu") {
     if (existing.node !== host.name)
       throw new OpError(
         `unable to restore ${kind} ${vmid} - ${kind} ${vmid} already exists on node '${existing.node}'`,
@@ -222,6 +262,14 @@ async function restore(
     if (existing.status === "running")
       throw new OpError(`unable to restore ${kind} ${vmid} - ${kind} is running`);
     if (existing.lock) throw new OpError(`${kind} is locked (${existing.lock})`);
+  }
+  if (existing && type === "lxc") {
+    // pve-container create_vm: without --force (or for a CT on another node) check_vmid_unused
+    // refuses; with it a running container is refused; create_and_lock_config checks the lock.
+    if (existing.node !== host.name || !force)
+      throw new OpError(`CT ${vmid} already exists on node '${existing.node}'`);
+    if (existing.status === "running") throw new OpError("can't overwrite running container");
+    if (existing.lock) throw new OpError(`unable to restore CT ${vmid} - CT is locked (${existing.lock})`);
   }
   if (storage && !cluster.storages.some((s) => s.name === storage))
     throw new OpError(`storage '${storage}' does not exist`);
@@ -360,8 +408,47 @@ async function qmrestore(ctx: CommandContext): Promise<number> {
   }
 }
 
+/**
+ * `pvesm free <volid>` for backup archives (pve-storage API2/Storage/Content.pm delete and
+ * Plugin.pm free_image): removes the archive with its notes and prints "Removed volume"; a file
+ * that is already gone only warns ("disk image ... does not exist") and still succeeds.
+ */
+function pvesm(ctx: CommandContext): number {
+  if (ctx.place.kind !== "host") return 127;
+  const host = ctx.place.host;
+  const [sub, volid, ...rest] = ctx.argv.slice(1);
+  if (sub !== "free") {
+    ctx.err(`ERROR: unknown command 'pvesm ${sub ?? ""}'\nUSAGE: pvesm <COMMAND> [ARGS] [OPTIONS]\n`);
+    return 255;
+  }
+  if (volid === undefined || rest.some((r) => !r.startsWith("--"))) {
+    ctx.err("400 not enough arguments\npvesm free <volume> [OPTIONS]\n");
+    return 255;
+  }
+  const cluster = ctx.sim.clusterOf(host)!;
+  const m = /^([A-Za-z][A-Za-z0-9._-]*):(.+)$/.exec(volid);
+  const st = m ? storageOf(cluster, m[1]!) : undefined;
+  if (!m || !st) {
+    ctx.err(m ? `storage '${m[1]}' does not exist\n` : `unable to parse volume ID '${volid}'\n`);
+    return 255;
+  }
+  const archive = cluster.backups.find(
+    (b) => b.volid === volid && (b.node === undefined || b.node === host.name),
+  );
+  if (archive) cluster.backups = cluster.backups.filter((b) => b !== archive);
+  else {
+    const file = m[2]!.replace(/^backup\//, "");
+    ctx.err(
+      `disk image '${st.shared ? `/mnt/pve/${st.name}` : "/var/lib/vz"}/dump/${file}' does not exist\n`,
+    );
+  }
+  ctx.out(`Removed volume '${volid}'\n`);
+  return 0;
+}
+
 registerGuestSubcommand("pct", "restore", pctRestore);
 registerCommands([
   { name: "vzdump", path: "/usr/bin/vzdump", available: onPve, handler: vzdump },
   { name: "qmrestore", path: "/usr/sbin/qmrestore", available: onPve, handler: qmrestore },
+  { name: "pvesm", path: "/usr/sbin/pvesm", available: onPve, handler: (ctx) => Promise.resolve(pvesm(ctx)) },
 ]);

@@ -313,13 +313,10 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
             `400 Parameter verification failed.\nsnapname: invalid format - invalid configuration ID '${name}'\n\n${u("snapshot <vmid> <snapname> [OPTIONS]")}\n`,
           );
         requireQuorum(ctx, host);
-        await createSnapshot(
-          ctx.sim,
-          g,
-          name,
-          strOpt(opts, "description") ?? "",
-          boolOpt(opts, "vmstate"),
-          (l) => ctx.out(`${l}\n`),
+        await asTask(ctx, host, type === "qemu" ? "qmsnapshot" : "vzsnapshot", g.vmid, () =>
+          createSnapshot(ctx.sim, g, name, strOpt(opts, "description") ?? "", boolOpt(opts, "vmstate"), (l) =>
+            ctx.out(`${l}\n`),
+          ),
         );
         return 0;
       },
@@ -341,7 +338,9 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       run: async (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("delsnapshot <vmid> <snapname>")));
         requireQuorum(ctx, host);
-        await deleteSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "force"));
+        await asTask(ctx, host, type === "qemu" ? "qmdelsnapshot" : "vzdelsnapshot", g.vmid, () =>
+          deleteSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "force")),
+        );
         return 0;
       },
     },
@@ -352,7 +351,9 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       run: async (ctx, host, pos, opts) => {
         const g = localGuest(ctx, host, type, vmidOf(pos, u("rollback <vmid> <snapname>")));
         requireQuorum(ctx, host);
-        await rollbackSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "start"), (l) => ctx.out(`${l}\n`));
+        await asTask(ctx, host, type === "qemu" ? "qmrollback" : "vzrollback", g.vmid, () =>
+          rollbackSnapshot(ctx.sim, g, pos[1]!, boolOpt(opts, "start"), (l) => ctx.out(`${l}\n`)),
+        );
         return 0;
       },
     },
@@ -431,4 +432,26 @@ export function commonSubcommands(spec: GuestCliSpec): Record<string, SubCommand
       },
     },
   };
+}
+
+/**
+ * The CLI runs snapshot, delsnapshot and rollback as workers (fork_worker in pve-container's
+ * API2/LXC/Snapshot.pm and qemu-server's): a task (vzsnapshot, vzdelsnapshot, vzrollback; qm…)
+ * shows in the node's active task list while it runs, and ends with OK or the error.
+ */
+async function asTask(
+  ctx: CommandContext,
+  host: HostState,
+  type: string,
+  vmid: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  const task = ctx.sim.startTask(host.name, type, String(vmid));
+  try {
+    await work();
+    ctx.sim.finishTask(task, "OK");
+  } catch (e) {
+    ctx.sim.finishTask(task, e instanceof Error ? e.message : String(e));
+    throw e;
+  }
 }

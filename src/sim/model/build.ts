@@ -292,7 +292,13 @@ function buildDisks(g: GuestSpec, storages: StorageState[]): DiskState[] {
     const key = d.key ?? (g.type === "lxc" ? (i === 0 ? "rootfs" : `mp${i - 1}`) : `scsi${i}`);
     const sub = g.type === "lxc" && storage?.type === "zfspool" ? "subvol" : "vm";
     const volume = `${d.storage}:${sub}-${g.vmid}-disk-${n++}`;
-    return { key, storage: d.storage, volume, sizeBytes: d.sizeGiB * GiB };
+    return {
+      key,
+      storage: d.storage,
+      volume,
+      sizeBytes: d.sizeGiB * GiB,
+      ...(d.backup ? { backup: true } : {}),
+    };
   });
 }
 

@@ -48,7 +48,7 @@ export function guestConfig(guest: GuestState): Record<string, string | number> 
       cfg[d.key] =
         d.key === "rootfs"
           ? `${d.volume},size=${gib(d.sizeBytes)}`
-          : `${d.volume},mp=/mnt/${d.key},size=${gib(d.sizeBytes)}`;
+          : `${d.volume},mp=/mnt/${d.key}${d.backup ? ",backup=1" : ""},size=${gib(d.sizeBytes)}`;
     cfg.swap = 512;
     if (!guest.privileged) cfg.unprivileged = 1;
   }

@@ -141,6 +141,8 @@ export interface DiskState {
   storage: string;
   volume: string;
   sizeBytes: number;
+  /** Container mount point with `backup=1` (vzdump includes rootfs and only these). */
+  backup?: boolean;
 }
 
 export interface EcosystemPackage {
@@ -276,6 +278,8 @@ export interface BackupArchive {
   type: GuestType;
   ctime: number;
   sizeBytes: number;
+  /** The archive's notes (vzdump --notes-template, variables expanded). */
+  notes?: string;
   saved: GuestSaved & { name: string; disks: DiskState[] };
 }
 

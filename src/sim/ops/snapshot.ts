@@ -5,10 +5,14 @@ import { OpError } from "./errors.js";
 import { guestKind, setStopped, startGuest } from "./power.js";
 
 /**
- * Snapshots as pve-guest-common implements them: the guest is locked while the snapshot is taken,
- * removed or rolled back; storages without snapshot support refuse; on ZFS only the most recent
- * snapshot can be rolled back to; a rollback stops the guest (unless the snapshot kept RAM) and
- * restores its config and contents.
+ * Snapshots as pve-guest-common implements them (src/PVE/AbstractConfig.pm __snapshot_prepare,
+ * snapshot_delete, snapshot_rollback; pve-container src/PVE/API2/LXC/Snapshot.pm): the names
+ * `current` and `vzdump` are reserved; the guest is locked while the snapshot is taken, removed or
+ * rolled back, and a lock held by anything else refuses all three (delsnapshot --force too: it
+ * takes the lock with set_lock, which checks it); a volume without snapshot support refuses
+ * (has_feature asks every rootfs/mpN volume); on ZFS only the most recent snapshot can be rolled
+ * back to; a rollback stops a running guest (__snapshot_rollback_vm_stop), restores its config and
+ * contents, and starts it only with --start (or a RAM snapshot). See REFERENCE-snapshots-backup.md.
  */
 
 export function checkLock(g: GuestState): void {
@@ -29,9 +33,11 @@ export async function createSnapshot(
   vmstate: boolean,
   log: (l: string) => void,
 ): Promise<void> {
+  if (name === "current" || name === "vzdump")
+    throw new OpError(`unable to use snapshot name '${name}' (reserved name)`);
+  if (g.template) throw new OpError("you can't take a snapshot if it's a template");
   checkLock(g);
-  if (name === "current" || g.snapshots.some((s) => s.name === name))
-    throw new OpError(`snapshot name '${name}' already used`);
+  if (g.snapshots.some((s) => s.name === name)) throw new OpError(`snapshot name '${name}' already used`);
   if (!supportsSnapshots(sim, g)) throw new OpError("snapshot feature is not available");
   g.lock = "snapshot";
   try {
@@ -55,10 +61,11 @@ export async function createSnapshot(
   }
 }
 
-export async function deleteSnapshot(sim: Sim, g: GuestState, name: string, force: boolean): Promise<void> {
-  if (!force) checkLock(g);
+/** `force` only keeps going past failing volume snapshots; the lock is checked all the same. */
+export async function deleteSnapshot(sim: Sim, g: GuestState, name: string, _force: boolean): Promise<void> {
   const snap = g.snapshots.find((s) => s.name === name);
   if (!snap) throw new OpError(`snapshot '${name}' does not exist`);
+  checkLock(g);
   g.lock = "snapshot-delete";
   try {
     await sim.sleep(sim.timing.snapshotSeconds);
@@ -88,7 +95,7 @@ export async function rollbackSnapshot(
   start: boolean,
   log: (l: string) => void,
 ): Promise<void> {
-  checkLock(g);
+  if (g.template) throw new OpError("you can't rollback if vm is a template");
   const snap = g.snapshots.find((s) => s.name === name);
   if (!snap) throw new OpError(`snapshot '${name}' does not exist`);
   const storages = sim.cluster(g.cluster)?.storages ?? [];
@@ -96,6 +103,7 @@ export async function rollbackSnapshot(
   const newest = [...g.snapshots].sort((a, b) => b.snaptime - a.snaptime)[0];
   if (zfs && newest && newest.name !== name)
     throw new OpError(`can't rollback, '${name}' is not most recent snapshot on '${zfs.volume}'`);
+  checkLock(g);
   g.lock = "rollback";
   try {
     if (g.status === "running") {

@@ -79,7 +79,7 @@ describe("step results, from what Proxmox prints", () => {
     ["free ok", freeOutcome(ok("Removed volume 'pbs:backup/x'\n"), "pbs:backup/x"), ["ok"]],
     [
       "free protected",
-      freeOutcome(fail("volume 'pbs:backup/x' is protected\n"), "pbs:backup/x"),
+      freeOutcome(fail("cannot remove protected volume 'backup/x' on 'pbs'\n"), "pbs:backup/x"),
       ["ArchiveProtected", false],
     ],
   ] as const)("%s", (_case, outcome, expected) => {
@@ -164,5 +164,22 @@ describe("step argv", () => {
       ],
       ["pct", "start", "120"],
     ]);
+  });
+});
+
+describe("outcomeError", () => {
+  it("a lock is retryable, unsupported snapshots are terminal; both say what to do", async () => {
+    const { outcomeError } = await import("../../../controller/guest-update/backup/results.js");
+    const locked = snapshotOutcome(fail("CT is locked (backup)\n"), 120, "s");
+    const unsupported = snapshotOutcome(fail("snapshot feature is not available\n"), 120, "s");
+    if (locked.ok || unsupported.ok) throw new Error("expected failures");
+    expect(outcomeError(locked)).toMatchObject({
+      retryable: true,
+      reason: "Locked",
+      context: { lock: "backup" },
+    });
+    const e = outcomeError(unsupported);
+    expect(e).toMatchObject({ retryable: false, reason: "SnapshotUnsupported" });
+    expect(e.message).toMatch(/set backup\.fallbackStorage or use mode vzdump/);
   });
 });
