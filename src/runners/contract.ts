@@ -46,9 +46,11 @@ export interface StepResult {
 export type Change = PendingPackage;
 
 /**
- * Runner<T>: detect → list pending → hold → apply → release, each a list of steps whose results
- * the matching parse function reads. A parse function that cannot read its input throws a
- * ParseError (src/runners/errors.ts) naming the command and what it expected.
+ * Runner<T>: detect → (refresh) → list pending → hold → apply → release → installed, each a list of
+ * steps whose results the matching parse function reads. A parse function that cannot read its
+ * input throws a ParseError (src/runners/errors.ts) naming the command and what it expected. The
+ * flow runs a phase's steps in order and stops at the first whose exit code is not in its
+ * okExitCodes (stepFailure in steps.ts). docs/runners.md describes each runner.
  */
 export interface RunnerPlugin<T extends Runner = Runner> {
   type: RunnerType;

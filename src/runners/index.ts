@@ -3,4 +3,5 @@ export type { Change, RunnerPlugin, RunnerStep, RunnerTarget, StepResult } from 
 export { RUNNERS, pluginFor } from "./registry.js";
 export { customRefusal, type CustomCommand } from "./custom/index.js";
 export { okCodes, stepFailure } from "./steps.js";
+export { commandLine, nodeArgv } from "./command-line.js";
 export * from "./errors.js";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { commandLine, nodeArgv } from "../../src/runners/command-line.js";
 import { os } from "../../src/runners/os/index.js";
 import { managerFor } from "../../src/runners/os/manager.js";
 import { parseCheckUpdate } from "../../src/runners/os/dnf.js";
@@ -185,5 +186,16 @@ describe("dnf, apk, pacman, zypper", () => {
     expect(os.apply(spec({ type: "os" }), t, [{ package: "at", to: "2" }])[0]!.argv).toContain(
       "dist-upgrade",
     );
+  });
+});
+
+describe("the command line a step runs on the node", () => {
+  it("is pct exec with the environment through env, every word quoted by the one quoting function", () => {
+    const d = spec({ type: "os", packages: { deny: ["postgresql*"] } });
+    const [update] = os.refresh!(d, DEBIAN);
+    expect(commandLine(200, update!)).toBe("pct exec 200 -- env LC_ALL=C apt-get update");
+    const [hold] = os.hold(d, DEBIAN);
+    expect(nodeArgv(200, hold!).slice(0, 7)).toEqual(["pct", "exec", "200", "--", "env", "LC_ALL=C", "sh"]);
+    expect(commandLine(200, hold!)).toMatch(/ refit-apt-mark 'postgresql\*'$/);
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunnerTarget } from "../../src/runners/contract.js";
 import { spec } from "./support.js";
+import { RepositoryUnreachableError } from "../../src/runners/errors.js";
 import { pluginFor } from "../../src/runners/registry.js";
 import { cycle, runSteps, startRunnerLab } from "./sim-run.js";
 
@@ -148,5 +149,19 @@ describe("a dry run", () => {
       p.pending(s, target, await runSteps(lab, s, target.vmid, p.list(s, target)));
     }
     expect(JSON.stringify(contents())).toBe(before);
+  });
+});
+
+describe("a container whose repositories cannot be reached", () => {
+  it("gives no pending list but a RepositoryUnreachableError, and nothing is upgraded", async () => {
+    const lab = await startRunnerLab();
+    lab.sim.faults.add({ kind: "repoFailure", host: "ct210", mode: "unreachable" });
+    const target = TARGETS[0]!;
+    await expect(cycle(lab, spec({ type: "os" }), target)).rejects.toThrow(RepositoryUnreachableError);
+    await expect(cycle(lab, spec({ type: "os" }), target)).rejects.toThrow(
+      /could not refresh its package index/,
+    );
+    // The other container on the same node is not affected.
+    expect((await cycle(lab, spec({ type: "os" }), TARGETS[1]!)).changes).toHaveLength(2);
   });
 });

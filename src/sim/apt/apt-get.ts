@@ -202,6 +202,21 @@ function repoFailure(ctx: CommandContext, t: AptTarget): "unreachable" | "unauth
   return ctx.sim.faults.find("repoFailure", (f) => f.host === t.faultHost)?.spec.mode;
 }
 
+/**
+ * Which sources a repoFailure fault breaks: on a host the Proxmox repository; inside a container
+ * (fault host `ct<vmid>`, no Proxmox repository) every source when unreachable, as when its
+ * network or DNS is down. An unauthorized container repository is not modelled.
+ */
+function failing(
+  t: AptTarget,
+  s: AptTarget["sources"][number],
+  failure: "unreachable" | "unauthorized" | undefined,
+): boolean {
+  if (failure === undefined) return false;
+  if (t.host === undefined) return failure === "unreachable";
+  return s.host === "download.proxmox.com";
+}
+
 function fmtBytes(n: number): string {
   if (n === 0) return "0 B";
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e8 ? 0 : 1)} MB`;
@@ -227,7 +242,7 @@ async function update(ctx: CommandContext, t: AptTarget, opts: AptOptions): Prom
   t.sources.forEach((s, i) => {
     const n = i + 1;
     const proxmox = s.host === "download.proxmox.com";
-    if (proxmox && failure === "unreachable") {
+    if (failure === "unreachable" && failing(t, s, failure)) {
       lines.push(`Err:${n} ${s.url} ${s.suite} InRelease\n  Temporary failure resolving '${s.host}'`);
       warnings.push(
         `W: Failed to fetch ${s.url}/dists/${s.suite}/InRelease  Temporary failure resolving '${s.host}'`,
@@ -268,7 +283,7 @@ async function update(ctx: CommandContext, t: AptTarget, opts: AptOptions): Prom
   } else {
     // Only the failing repository keeps its old lists.
     for (const [name, rec] of Object.entries(t.apt.repo))
-      if (!rec.origin.startsWith("Proxmox")) t.apt.lists[name] = { ...rec };
+      if (!failing(t, sourceFor(t, rec), failure)) t.apt.lists[name] = { ...rec };
   }
   t.apt.lastUpdate = ctx.sim.now();
   if (warnings.length > 0) ctx.err(`${warnings.join("\n")}\n`);
@@ -406,7 +421,7 @@ async function fetchArchives(
   for (const c of missing) {
     n++;
     const s = sourceFor(t, c.to);
-    if (failure && s.host === "download.proxmox.com") {
+    if (failing(t, s, failure)) {
       ctx.out(
         `Err:${n} ${s.url} ${s.suite}/${s.component} amd64 ${c.name} ${c.to.arch} ${c.to.version}\n  Temporary failure resolving '${s.host}'\n`,
       );
