@@ -9,6 +9,7 @@ import { errorMessage, RefitError } from "../../src/errors.js";
 import { baselineProbe, controllerProbeIo, type RunProbe } from "../../src/health/index.js";
 import { DF_ROOT_ARGV, parseDfPosix, pctExecArgv, PveReader } from "../../src/pve/index.js";
 import type { RunnerPlugin, RunnerStep, RunnerTarget, StepResult } from "../../src/runners/contract.js";
+import { okCodes } from "../../src/runners/index.js";
 import { jobStatus, type HostExec } from "../../src/ssh/index.js";
 import type { Clock } from "../../src/clock.js";
 import type { ClusterAccess } from "../fleet/cluster-access.js";
@@ -17,6 +18,7 @@ import {
   guestFacts,
   type GuestContext,
   type GuestFacts,
+  type Listing,
   type Needs,
   type Observation,
   type ProbeSet,
@@ -56,28 +58,35 @@ async function readGuest(exec: HostExec, node: string, vmid: number): Promise<Gu
   };
 }
 
+/** Runs read steps in order and stops after the first whose exit code it does not accept. */
 async function runSteps(exec: HostExec, ctx: GuestContext, steps: RunnerStep[]): Promise<StepResult[]> {
   const out: StepResult[] = [];
   for (const s of steps) {
     const c = readStepCommand(ctx.gu, ctx.node, s);
     const r = await exec.exec(c.argv, { timeoutMs: c.timeoutMs });
-    out.push({ id: s.id, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr });
+    const result = { id: s.id, exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+    out.push(result);
+    if (!okCodes(s).includes(result.exitCode)) break;
   }
   return out;
 }
 
-/** Detect, then list: pending updates of one runner (none when it does not apply). */
+/**
+ * Detect, refresh the index (like the host flow's apt-get update in Preflight: the pending list must
+ * be today's), then list: pending updates of one runner (none when it does not apply).
+ */
 async function listRunner(
   exec: HostExec,
   ctx: GuestContext,
   plugin: RunnerPlugin,
   spec: Runner,
   target: RunnerTarget,
-) {
+): Promise<Listing> {
   const detected = await runSteps(exec, ctx, plugin.detect(spec, target));
   if (!plugin.applies(spec, target, detected)) return { applies: false, pending: [] };
+  const refreshed = await runSteps(exec, ctx, plugin.refresh?.(spec, target) ?? []);
   const listed = await runSteps(exec, ctx, plugin.list(spec, target));
-  return { applies: true, pending: plugin.pending(spec, target, listed) };
+  return { applies: true, pending: plugin.pending(spec, target, [...refreshed, ...listed]) };
 }
 
 function probeChecks(ctx: GuestContext, set: ProbeSet): HealthCheck[] {

@@ -121,7 +121,7 @@ async function oneRun(
     await second.stop();
 
     const label = `crash ${extraMs} ms into ${phase} (in ${crashedIn ?? "none"})`;
-    expect(gu?.status?.phase, label).toBe("Succeeded");
+    expect(gu?.status?.phase, `${label}: ${gu?.status?.lastError?.message ?? ""}`).toBe("Succeeded");
     const world = sim.snapshot();
     const ct = world.guests["200"];
     expect(ct?.contents?.os.apt?.installed.nginx?.version, label).toBe("1.22.1-9+deb12u1");

@@ -104,6 +104,12 @@ async function finalOf(
   }
 }
 
+/** Waits (real time, bounded) for `cond`. */
+async function eventually(cond: () => boolean, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
 function versions(s: SimHandle) {
   const c = s.snapshot().guests["200"]?.contents;
   return {
@@ -191,6 +197,7 @@ describe("guest update (simulator over SSH)", () => {
     expect((await fetch(web)).status).toBe(200);
     expect(s.snapshot().guests["200"]?.lock).toBeUndefined();
     expect(s.snapshot().guests["200"]?.status).toBe("running");
+    await eventually(() => notifier.notices.length > 0);
     expect(notifier.notices.map((n) => [n.event, n.severity])).toEqual([["RolledBack", "error"]]);
     expect(notifier.notices[0]?.summary).toMatch(
       new RegExp(`CT 200 rolled back to ${snap} after: .*app.*; it runs the old versions and is healthy`),
@@ -218,6 +225,8 @@ describe("guest update (simulator over SSH)", () => {
       status: "True",
       reason: "RestartFailed",
     });
+    // The notice goes out right after the final status is written.
+    await eventually(() => notifier.notices.length > 0);
     expect(notifier.notices.map((n) => [n.event, n.severity])).toEqual([["TargetFailed", "error"]]);
 
     // `refit rollback apps 200` (the plan turns it into these annotations): the kept snapshot is restored.
