@@ -317,4 +317,35 @@ describe("guest update (simulator over SSH)", () => {
     }
     expect(notifier.notices).toEqual([]);
   }, 120_000);
+
+  it("preflight gates: an unreachable repository, a Proxmox lock and a stopped container each end Blocked after the bound, with no backup and nothing changed", async () => {
+    const clock = new ScaledClock(200);
+    const { sim: s, controller: c, log } = await start(clock, TWO);
+    const namespace = (await c.store.list("ProxmoxCluster"))[0]?.metadata.namespace ?? "";
+    s.faults.add({ kind: "repoFailure", host: "ct210" });
+    const policy = { runners: [{ type: "os" }], timeouts: { preflight: "2m" } };
+    for (const vmid of [210, 212, 213]) await c.store.create(guestUpdate(namespace, policy, vmid));
+    const seen = [];
+    for (const vmid of [210, 212, 213]) {
+      const gu = await finalOf(c, namespace, log.lines, vmid);
+      seen.push([vmid, gu.status?.phase, gu.status?.conditions?.find((x) => x.type === "Ready")?.reason]);
+      expect(gu.status?.snapshot, `CT ${vmid}`).toBeUndefined();
+      const ct = s.snapshot().guests[String(vmid)];
+      // No snapshot was taken: only the fleet's own remain.
+      expect(
+        ct?.snapshots.map((x) => x.name),
+        `CT ${vmid}`,
+      ).toEqual(
+        vmid === 210 ? ["before-upgrade", "refit-apps-20261101010000", "refit-apps-20261115010000"] : [],
+      );
+      expect(ct?.contents?.os.apt?.installed.nginx?.version, `CT ${vmid}`).toBe("1.22.1-9");
+    }
+    expect(seen).toEqual([
+      [210, "Blocked", "RepositoryUnreachable"],
+      [212, "Blocked", "GuestLocked"],
+      [213, "Blocked", "ContainerStopped"],
+    ]);
+    const ran = s.history().commands.filter((x) => x.via === "ssh" && x.command.startsWith("systemd-run"));
+    expect(ran).toEqual([]);
+  }, 120_000);
 });
