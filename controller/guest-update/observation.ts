@@ -23,8 +23,8 @@ export interface Needs {
   load?: boolean;
   /** `df` of the container's root filesystem (it must run). */
   disk?: boolean;
-  /** Every runner's detect and list steps (read-only, inside the running container). */
-  listing?: boolean;
+  /** Every runner's detect, refresh and list steps inside the running container ("asIs": no refresh, for a dry run). */
+  listing?: boolean | "asIs";
   /** `pct listsnapshot`. */
   snapshots?: boolean;
   /** Job states, by id, on the container's node. */

@@ -81,10 +81,12 @@ async function listRunner(
   plugin: RunnerPlugin,
   spec: Runner,
   target: RunnerTarget,
+  refresh: boolean,
 ): Promise<Listing> {
   const detected = await runSteps(exec, ctx, plugin.detect(spec, target));
   if (!plugin.applies(spec, target, detected)) return { applies: false, pending: [] };
-  const refreshed = await runSteps(exec, ctx, plugin.refresh?.(spec, target) ?? []);
+  // A dry run lists from the index as it is: a refresh changes the container's caches.
+  const refreshed = refresh ? await runSteps(exec, ctx, plugin.refresh?.(spec, target) ?? []) : [];
   const listed = await runSteps(exec, ctx, plugin.list(spec, target));
   return { applies: true, pending: plugin.pending(spec, target, [...refreshed, ...listed]) };
 }
@@ -198,7 +200,7 @@ async function readRunners(
       const plugin = ctx.runners(spec.type);
       if (plugin)
         listing[i] = await readout(
-          () => listRunner(exec, ctx, plugin, spec, g.target),
+          () => listRunner(exec, ctx, plugin, spec, g.target, needs.listing !== "asIs"),
           "RepositoryUnreachable",
         );
     }
