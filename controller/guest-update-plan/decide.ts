@@ -16,7 +16,15 @@
 import type { GuestUpdatePlan } from "../../src/api/guest-update-plan.js";
 import { parseDuration } from "../../src/api/primitives.js";
 import { ANNOTATION_REQUESTED_AT } from "../../src/api/version.js";
-import { failedMessage, inCycle, progressMessage, summaryOf, tally, type Tally } from "./cycle.js";
+import {
+  busyElsewhere,
+  failedMessage,
+  inCycle,
+  progressMessage,
+  summaryOf,
+  tally,
+  type Tally,
+} from "./cycle.js";
 import { limitsOf, nextStarts, notBefore } from "./starts.js";
 import { cycleId } from "./targets.js";
 import type {
@@ -171,7 +179,7 @@ function startOrWait(
   t: Tally,
   status: StatusChange,
 ): Transition {
-  const next = nextStarts(t, limitsOf(plan), obs.now);
+  const next = nextStarts(t, limitsOf(plan), obs.now, busyElsewhere(obs.children, s.currentCycle));
   if (next.start.length > 0) {
     const started = new Set(next.start);
     const cycleTargets = (s.cycleTargets ?? []).map((x) =>

@@ -306,6 +306,14 @@ describe("in a cycle: starts within the limits", () => {
     expect(started(decide(p, obs({ children }), TIMING))).toEqual(want);
   });
 
+  it("a container whose GuestUpdate of an earlier cycle is still in flight does not start again", () => {
+    const p = plan({ maxParallel: 4 }, inCycle(targets(2)));
+    const older = child(110, "Updating", { cycle: "c20260306013000", name: "apps-110-c20260306013000" });
+    expect(started(decide(p, obs({ children: [older] }), TIMING))).toEqual([111]);
+    const ended = child(110, "Succeeded", { cycle: "c20260306013000", name: "apps-110-c20260306013000" });
+    expect(started(decide(p, obs({ children: [ended] }), TIMING))).toEqual([110, 111]);
+  });
+
   it("the status write that starts them records startedAt (intent before the GuestUpdate exists)", () => {
     const p = plan({ maxParallel: 1 }, inCycle(targets(2)));
     const t = decide(p, obs(), TIMING);
