@@ -26,6 +26,12 @@ export interface RunnerStep {
   env?: Record<string, string>;
   /** Run as a remote job (a transient unit on the node): package managers must never be cut off. */
   job?: boolean;
+  /**
+   * Exit codes that count as success; default [0]. Some listings exit non-zero to say "there is
+   * something" (`dnf check-update` 100, `npm outdated` 1, `pacman -Qu` 1 when there is nothing).
+   * The flow stops a runner at the first step whose code is not here (see stepFailure in steps.ts).
+   */
+  okExitCodes?: number[];
 }
 
 /** What one step printed. */
@@ -42,15 +48,22 @@ export type Change = PendingPackage;
 /**
  * Runner<T>: detect → list pending → hold → apply → release, each a list of steps whose results
  * the matching parse function reads. A parse function that cannot read its input throws a
- * ParseError (src/errors.ts) naming the command and what it expected.
+ * ParseError (src/runners/errors.ts) naming the command and what it expected.
  */
 export interface RunnerPlugin<T extends Runner = Runner> {
   type: RunnerType;
   /** Steps whose results tell whether this runner applies to the container at all. */
   detect(spec: T, target: RunnerTarget): RunnerStep[];
   applies(spec: T, target: RunnerTarget, results: StepResult[]): boolean;
+  /**
+   * Steps that refresh a package index before listing (`apt-get update`, `apk update`, `pacman -Sy`,
+   * `zypper refresh`, `dnf makecache`, `helm repo update`). They change the container's caches, so a
+   * dry run skips them and lists from the index as it is; absent or [] when the runner has none.
+   */
+  refresh?(spec: T, target: RunnerTarget): RunnerStep[];
   /** Steps that list pending updates (read-only: a dry run runs them). */
   list(spec: T, target: RunnerTarget): RunnerStep[];
+  /** Reads the list() results, and the refresh() results when they ran (an index that failed to refresh is an error). */
   pending(spec: T, target: RunnerTarget, results: StepResult[]): Change[];
   /** Steps that hold the spec's excluded packages for the run; [] when nothing is excluded. */
   hold(spec: T, target: RunnerTarget): RunnerStep[];

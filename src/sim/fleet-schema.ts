@@ -245,6 +245,8 @@ const healthSchema = z.strictObject({
 export type HealthSpec = z.infer<typeof healthSchema>;
 
 export const containerSchema = z.strictObject({
+  /** false: a privileged container (its config has no `unprivileged: 1`, pve-container's default 0). */
+  unprivileged: z.boolean().default(true),
   ostype: z
     .enum(["debian", "ubuntu", "alpine", "fedora", "centos", "rockylinux", "archlinux", "opensuse"])
     .default("debian"),

@@ -127,6 +127,10 @@ function parseOptions(
         case "--verbose-versions":
         case "--fix-missing":
         case "--ignore-missing":
+        case "--only-upgrade":
+          // These change nothing in the model (the sim's `install` only ever upgrades installed
+          // packages, which is what --only-upgrade asks for).
+          break;
         case "--download-only":
           opts.downloadOnly = true;
           break;

@@ -31,6 +31,16 @@ async function docker(ctx: CommandContext): Promise<number> {
     ctx.out("Docker version 27.5.1, build 9f9e405\n");
     return 0;
   }
+  if (args[0] === "image" && args[1] === "prune") {
+    // docker/cli cli/command/image/prune.go: without -f it asks; dangling images are gone after `up -d`
+    // in the model (a recreated service's old image is not kept), so nothing is reclaimed.
+    if (!args.includes("-f") && !args.includes("--force")) {
+      ctx.err("WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] \n");
+      return 1;
+    }
+    ctx.out("Total reclaimed space: 0B\n");
+    return 0;
+  }
   if (args[0] !== "compose") {
     ctx.err(`docker: '${args[0] ?? ""}' is not a docker command.\nSee 'docker --help'\n`);
     return 1;

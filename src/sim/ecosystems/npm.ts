@@ -68,13 +68,16 @@ async function npm(ctx: CommandContext): Promise<number> {
     case "update":
     case "up":
     case "upgrade": {
-      for (const [, p] of outdated) {
+      // `npm update [<pkg>...]` (npm lib/commands/update.js): named packages only, when any are named.
+      const named = more.filter((a) => !a.startsWith("-"));
+      const todo = named.length > 0 ? outdated.filter(([n]) => named.includes(n)) : outdated;
+      for (const [, p] of todo) {
         await ctx.sim.sleep(ctx.sim.timing.guestPackageSeconds, ctx.signal);
         p.installed = p.candidate!;
       }
       ctx.out(
-        outdated.length > 0
-          ? `\nchanged ${outdated.length} package${outdated.length > 1 ? "s" : ""}, and audited ${Object.keys(pkgs).length + 60} packages in 2s\n\nfound 0 vulnerabilities\n`
+        todo.length > 0
+          ? `\nchanged ${todo.length} package${todo.length > 1 ? "s" : ""}, and audited ${Object.keys(pkgs).length + 60} packages in 2s\n\nfound 0 vulnerabilities\n`
           : `\nup to date, audited ${Object.keys(pkgs).length + 60} packages in 1s\n\nfound 0 vulnerabilities\n`,
       );
       return 0;

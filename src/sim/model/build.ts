@@ -334,6 +334,7 @@ function buildGuest(
     contents:
       g.type === "lxc" ? buildContents(g.name, g.container ?? containerSchema.parse({}), now) : undefined,
     health: (g.container?.health ?? []).map((h) => ({ ...h, services: [...h.services] })),
+    ...(g.type === "lxc" && g.container?.unprivileged === false ? { privileged: true } : {}),
     hostName,
     ...(g.shutdownSeconds !== undefined ? { shutdownSeconds: g.shutdownSeconds } : {}),
     macSeed: g.vmid * 7919,

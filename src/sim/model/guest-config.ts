@@ -50,7 +50,7 @@ export function guestConfig(guest: GuestState): Record<string, string | number> 
           ? `${d.volume},size=${gib(d.sizeBytes)}`
           : `${d.volume},mp=/mnt/${d.key},size=${gib(d.sizeBytes)}`;
     cfg.swap = 512;
-    cfg.unprivileged = 1;
+    if (!guest.privileged) cfg.unprivileged = 1;
   }
   for (const dev of guest.devices) cfg[dev.key] = dev.value;
   if (guest.onboot) cfg.onboot = 1;

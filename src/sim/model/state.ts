@@ -247,6 +247,8 @@ export interface GuestState {
   /** The snapshot the current state descends from (`parent` in the config). */
   parent?: string;
   contents?: ContainerContents;
+  /** A privileged container (`unprivileged` absent from its config); containers are unprivileged by default. */
+  privileged?: boolean;
   health: HealthEndpointState[];
   /** For a VM that is an SSH host: that host's name. */
   hostName?: string;
