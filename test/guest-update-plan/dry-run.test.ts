@@ -46,7 +46,10 @@ describe("dryRunContainer", () => {
     expect(hold?.slice(-2)).toEqual(["refit-apt-mark", "curl"]);
     expect(upgrade?.slice(-1)).toEqual(["dist-upgrade"]);
     expect(release?.join(" ")).toContain("apt-mark unhold");
-    expect(pip?.pending.map((x) => x.package).sort()).toEqual(["/opt/app/venv:flask", "/opt/app/venv:requests"]);
+    expect(pip?.pending.map((x) => x.package).sort()).toEqual([
+      "/opt/app/venv:flask",
+      "/opt/app/venv:requests",
+    ]);
     expect(pip?.commands).toEqual([
       [
         "pct",
