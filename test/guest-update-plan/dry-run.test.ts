@@ -7,7 +7,11 @@ import { guestUpdatePlan } from "../../src/api/guest-update-plan.js";
 import { dryRunContainer, parsePctConfig } from "../../controller/guest-update-plan/dry-run.js";
 import { effectivePolicy } from "../../controller/guest-update-plan/policy.js";
 import { pluginFor } from "../../src/runners/registry.js";
+import { planCommand } from "../../controller/cli/commands/plan.js";
+import type { GuestPlanPreview } from "../../controller/guest-update-plan/preview.js";
 import { runSteps, startRunnerLab } from "../runners/sim-run.js";
+import { cliIo } from "../support/recording.js";
+import { simDesiredState } from "../support/sim-desired.js";
 
 const plan = (runners: unknown[], extra: Record<string, unknown> = {}) =>
   guestUpdatePlan.parse({
@@ -107,5 +111,41 @@ describe("dryRunContainer", () => {
       unprivileged: true,
     });
     expect(parsePctConfig(1, "ostype: debian\n")).toEqual({ vmid: 1, ostype: "debian", unprivileged: false });
+  });
+});
+
+describe("refit plan against the simulator", () => {
+  it("lists each container's pending updates and commands over SSH, and the simulator is unchanged", async () => {
+    const lab = await startRunnerLab();
+    const contents = (): string =>
+      JSON.stringify(Object.values(lab.sim.snapshot().guests).map((g) => [g.vmid, g.status, g.contents]));
+    const desired = simDesiredState(
+      lab.sim,
+      `apiVersion: refit.dev/v1alpha1
+kind: GuestUpdatePlan
+metadata: { name: apps }
+spec:
+  clusterRef: { name: lab }
+  selector: { vmids: [210, 211] }
+  runners:
+    - { type: pip, venvs: [/opt/app/venv] }
+    - { type: npm, projects: [/srv/app] }
+`,
+      "lab",
+    );
+    const before = contents();
+    const { io, out, err } = cliIo();
+    const code = await planCommand({ desired, json: true, plan: "apps", vmid: "210" }, io);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const json = JSON.parse(out.join("\n")) as { guestPlans: GuestPlanPreview[] };
+    const [ct] = json.guestPlans[0]?.containers ?? [];
+    expect(ct?.vmid).toBe(210);
+    expect(ct?.inside?.target).toEqual({ vmid: 210, ostype: "debian", unprivileged: true });
+    expect(ct?.inside?.runners.map((r) => [r.name, r.pending.length, r.error])).toEqual([
+      ["pip", 2, undefined],
+      ["npm", 2, undefined],
+    ]);
+    expect(contents()).toBe(before);
   });
 });
