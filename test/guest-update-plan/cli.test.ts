@@ -2,12 +2,13 @@
  * The CLI for guest plans: `refit plan` per container (and --plan/--vmid), `refit rollback`, and the
  * GuestUpdate lines of `refit status`. The cluster's containers come from a test inventory.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planCommand } from "../../controller/cli/commands/plan.js";
+import { parseVmidList, runController } from "../../controller/cli/commands/run.js";
 import { rollbackCommand } from "../../controller/cli/commands/rollback.js";
 import { guestUpdateSummary, renderStatus } from "../../controller/cli/commands/status.js";
 import { DEFAULT_TIMING, type Deps } from "../../controller/context.js";
@@ -151,6 +152,39 @@ describe("refit plan for guest plans", () => {
     );
     expect(code).toBe(1);
     expect(err).toEqual(["GuestUpdatePlan/apps: cannot be previewed: no node answered"]);
+  });
+});
+
+describe("refit run --plan/--vmid", () => {
+  it.each([
+    ["110,111", [110, 111]],
+    ["200-203, 110", [110, 200, 201, 202, 203]],
+    ["111,111", [111]],
+  ])("reads the vmid list %s", (text, want) => {
+    expect(parseVmidList(text)).toEqual(want);
+  });
+
+  it.each(["", "110;111", "99", "300-200", "abc"])("refuses the vmid list %j", (text) => {
+    expect(parseVmidList(text)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "an unknown plan",
+      { plan: "nope" },
+      /--plan nope: there is no GuestUpdatePlan of that name \(there are: apps, compose-stacks\)/,
+    ],
+    ["--vmid without --plan", { vmids: [110] }, /--vmid selects containers of one plan: add --plan NAME/],
+  ])("refuses %s before anything starts (exit 2)", async (_what, args, want) => {
+    const { io, err } = cliIo();
+    const state = join(dir, "state-never");
+    const code = await runController(
+      { desired: join(dir, "desired"), state, once: true, killSwitch: join(dir, "STOP"), ...args },
+      io,
+    );
+    expect(code).toBe(2);
+    expect(err.join("\n")).toMatch(want);
+    expect(existsSync(state)).toBe(false);
   });
 });
 
