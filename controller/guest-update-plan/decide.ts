@@ -318,10 +318,16 @@ function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
     ? obs.selection.selection
     : { targets: [], conflicts: [], excluded: [] };
   const only = obs.partial?.vmids ? new Set(obs.partial.vmids) : undefined;
+  const request = obs.partial?.requestedAt ?? manualRequest(plan);
+  // A container left Failed for an operator (rollback Manual) is not updated over its broken state;
+  // a request (requested-at, or a partial run naming it) says the operator is done with it.
+  const waiting = new Set(obs.children.filter((c) => c.awaitsOperator).map((c) => c.vmid));
+  const held =
+    request === undefined ? selection.targets.filter((x) => waiting.has(x.vmid)).map((x) => x.vmid) : [];
   const targets: CycleTarget[] = selection.targets
     .filter((x) => !only || only.has(x.vmid))
+    .filter((x) => !held.includes(x.vmid))
     .map((x) => ({ ...x, notBefore: iso(notBefore(plan, x.vmid, cycle, obs.now)) }));
-  const request = obs.partial?.requestedAt ?? manualRequest(plan);
   const conflicts = selection.conflicts.filter((c) => !only || only.has(c.vmid));
   const counts = tally(cycle, targets, [], conflicts.length).counts;
   const what = targets.length > 0 ? targets.map((x) => x.vmid).join(", ") : "no container";
@@ -332,7 +338,11 @@ function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
     verdict: {
       outcome: "Progressing",
       reason: "CycleStarted",
-      message: `${obs.partial ? "partial " : ""}cycle ${cycle} over ${what}`,
+      message:
+        `${obs.partial ? "partial " : ""}cycle ${cycle} over ${what}` +
+        (held.length > 0
+          ? `; ${held.join(", ")} left Failed for an operator (rollback Manual): refit rollback, or set refit.dev/requested-at to update again`
+          : ""),
     },
     requeueAfter: MIN_WAIT_MS,
     status: {

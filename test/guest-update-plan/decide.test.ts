@@ -212,6 +212,17 @@ describe("between cycles: the gates, in order", () => {
     expect(t.status?.counts).toMatchObject({ targets: 2, pending: 2, inProgress: 0 });
   });
 
+  it("a container left Failed for an operator (rollback Manual) is not updated again until a request", () => {
+    const failed = child(110, "Failed", { cycle: "c20260306013000", awaitsOperator: true });
+    const t = decide(plan(), obs({ selection: selection(), children: [failed] }), TIMING);
+    expect(t.kind === "act" && t.status?.cycleTargets?.map((x) => x.vmid)).toEqual([111]);
+    expect(t.kind === "act" && t.verdict.message).toMatch(/110 left Failed for an operator/);
+    const asked = plan();
+    asked.metadata.annotations = { "refit.dev/requested-at": at(NOW) };
+    const again = decide(asked, obs({ selection: selection(), children: [failed] }), TIMING);
+    expect(again.kind === "act" && again.status?.cycleTargets?.map((x) => x.vmid)).toEqual([110, 111]);
+  });
+
   it("records conflicts, so the plan's Ready can name them", () => {
     const t = decide(
       plan(),
