@@ -314,6 +314,11 @@ export function decideGates(plan: GuestUpdatePlan, obs: Observation, timing: Dec
 
 function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
   const cycle = cycleId(obs.now);
+  // Cycle ids (and so GuestUpdate names) are per second: a second cycle within the same second waits.
+  if (plan.status?.lastCycle?.id === cycle) {
+    const message = `cycle ${cycle} already ran this second; the next one starts in a moment`;
+    return wait({ outcome: "Progressing", reason: "CycleStarting", message }, 1_000);
+  }
   const selection = obs.selection?.ok
     ? obs.selection.selection
     : { targets: [], conflicts: [], excluded: [] };

@@ -523,6 +523,22 @@ describe("a partial run", () => {
     });
   });
 
+  it("a full cycle right after it, in the same second, waits a moment (cycle ids are per second)", () => {
+    const id = "c20260307020000";
+    const p = plan(
+      {},
+      { phase: "Succeeded", lastCycle: { id, startedAt: at(NOW), finishedAt: at(NOW), partial: true } },
+    );
+    expect(summary(decide(p, obs({ selection: selection() }), TIMING))).toEqual({
+      kind: "wait",
+      outcome: "Progressing",
+      reason: "CycleStarting",
+    });
+    expect(summary(decide(p, obs({ now: NOW + 1000, selection: selection() }), TIMING))).toMatchObject({
+      action: "startCycle",
+    });
+  });
+
   it("leaves the full cycle due at once afterwards", () => {
     const p = plan(
       {},
