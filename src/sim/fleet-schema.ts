@@ -238,7 +238,10 @@ const osPackagesSchema = z.strictObject({ packages: packagesSchema });
 const healthSchema = z.strictObject({
   name: z.string().min(1),
   kind: z.enum(["http", "tcp"]),
-  /** Loopback port; 0 picks a free one at start (reported by the handle). */
+  /**
+   * The port inside the container (each has its own network namespace, so two may both use 8000); a
+   * free loopback port backs it (reported by the handle). 0: that free port is used inside too.
+   */
   port: z.number().int().min(0).max(65535).default(0),
   path: z.string().startsWith("/").default("/"),
   /** Services that must be active for the endpoint to answer healthy. */

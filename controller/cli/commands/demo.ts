@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { cpSync, createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -83,6 +83,7 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   const hook = await startWebhookReceiver(io);
   process.env.REFIT_WEBHOOK_URL = hook.url;
   const state = opts.state ?? mkdtempSync(join(tmpdir(), "refit-demo-state-"));
+  mkdirSync(state, { recursive: true }); // --state may name a directory that does not exist yet
   const desired = demoDesiredState(opts.desired, sim);
   const logPath = join(state, "controller.log");
   const log = createLogger({ destination: createWriteStream(logPath), pretty: false });

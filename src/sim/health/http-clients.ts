@@ -26,6 +26,13 @@ function installed(p: Place, pkg: string): boolean {
 
 const isAlpine = (p: Place): boolean => p.kind === "container" && p.guest.contents?.ostype === "alpine";
 
+/** The real loopback port behind this container's endpoint on `port`, if it has one there. */
+function ownEndpoint(ctx: CommandContext, port: number): number | undefined {
+  if (ctx.place.kind !== "container") return undefined;
+  const ep = ctx.place.guest.health.find((h) => h.port === port);
+  return ep === undefined ? undefined : (ep.listenPort ?? ep.port);
+}
+
 interface Response {
   status: number;
   statusText: string;
@@ -44,14 +51,14 @@ function request(
   timeoutMs: number,
 ): Promise<Fetched> {
   const started = Date.now();
-  const own = ctx.place.kind === "container" ? ctx.place.guest.health.map((h) => h.port) : [];
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const own = ownEndpoint(ctx, port);
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (!loopback || !own.includes(port) || url.protocol !== "http:")
+  if (!loopback || own === undefined || url.protocol !== "http:")
     return Promise.resolve({ error: "refused", elapsedMs: 0 });
   return new Promise((resolve) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path: `${url.pathname}${url.search}`, method, headers, agent: false },
+      { host: "127.0.0.1", port: own, path: `${url.pathname}${url.search}`, method, headers, agent: false },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -235,10 +242,10 @@ async function nc(ctx: CommandContext): Promise<number> {
   const port = Number(portText);
   if (!zero || host === undefined || !Number.isInteger(port))
     return unsupported(ctx, "nc", "without -z host port");
-  const own = ctx.place.kind === "container" ? ctx.place.guest.health.map((h) => h.port) : [];
-  if (!["127.0.0.1", "localhost", "::1"].includes(host) || !own.includes(port)) return 1;
+  const own = ownEndpoint(ctx, port);
+  if (!["127.0.0.1", "localhost", "::1"].includes(host) || own === undefined) return 1;
   return new Promise((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port });
+    const s = net.connect({ host: "127.0.0.1", port: own });
     const done = (code: number): void => {
       s.destroy();
       resolve(code);

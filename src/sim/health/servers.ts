@@ -51,7 +51,7 @@ export class HealthServers {
           spec,
           sockets,
           listening: false,
-          port: spec.port,
+          port: 0,
           server: undefined as unknown as Server,
         };
         ep.server =
@@ -126,7 +126,9 @@ export class HealthServers {
       ep.server.listen({ host: ADDRESS, port: ep.port, exclusive: true }, () => {
         ep.server.off("error", onError);
         ep.port = (ep.server.address() as net.AddressInfo).port;
-        ep.spec.port = ep.port;
+        // A fixed port is the one inside the container; 0 means "whatever was free" there too.
+        if (ep.spec.port === 0) ep.spec.port = ep.port;
+        ep.spec.listenPort = ep.port;
         ep.listening = true;
         resolve();
       });

@@ -175,7 +175,14 @@ export interface ContainerContents {
 export interface HealthEndpointState {
   name: string;
   kind: "http" | "tcp";
+  /** The port the endpoint listens on inside its container (its own network namespace). */
   port: number;
+  /**
+   * The real loopback port that backs it (src/sim/health/servers.ts). Each container has its own
+   * network namespace, so two containers may both listen on 8000; the simulator binds each one to a
+   * free host port and the container's curl/wget/nc connect there.
+   */
+  listenPort?: number;
   path: string;
   services: string[];
 }
