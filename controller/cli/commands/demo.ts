@@ -7,10 +7,10 @@ import { parseDocument } from "yaml";
 import { ScaledClock } from "../../../src/clock.js";
 import { createLogger } from "../../../src/log/logger.js";
 import { startSimulator, type SimHandle } from "../../../src/sim/index.js";
-import type { CycleReport } from "../../reports/cycle-report.js";
 import { readState } from "../../runtime/state-reader.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
+import { guestPlanSummary, hostPlanSummary } from "./demo-summary.js";
 import { runController } from "./run.js";
 import { renderStatus } from "./status.js";
 
@@ -135,21 +135,11 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   const objects = await readState(state);
   io.out("");
   for (const line of renderStatus(objects, clock.now())) io.out(line);
-  for (const plan of objects.filter((o) => o.kind === "HostPatchPlan")) {
-    const reportPath = (plan.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
-    if (!reportPath) continue;
-    const report = JSON.parse(readFileSync(reportPath, "utf8")) as CycleReport;
-    io.out("");
-    io.out(`Report ${reportPath}`);
-    io.out(
-      `  ${report.plan}: ${report.outcome} in ${Math.round(report.durationMs / 1000)}s sim time — ${report.summary.patched} patched, ${report.summary.upToDate} up to date, ${report.summary.failed} failed, ${report.summary.reboots} reboot(s), ${report.summary.migrations} migration(s)`,
-    );
-    for (const h of report.hosts) {
-      io.out(
-        `  ${h.host}: ${h.outcome}; ${h.upgraded.length} package(s) upgraded; ${h.rebooted ? `rebooted (boot_id ${h.bootIdBefore?.slice(0, 8)}… -> ${h.bootIdAfter?.slice(0, 8)}…)` : "not rebooted"}; ${h.migrations.length} guest(s) moved, ${h.migratedBack.length} moved back`,
-      );
-    }
-  }
+  // Host plans first: the guest plans wait for them (spec.after), so this is the order things ran in.
+  for (const plan of objects.filter((o) => o.kind === "HostPatchPlan"))
+    for (const line of hostPlanSummary(state, plan.metadata.name)) io.out(line);
+  for (const plan of objects.filter((o) => o.kind === "GuestUpdatePlan"))
+    for (const line of guestPlanSummary(plan)) io.out(line);
   io.out("");
   io.out(code === EXIT.ok ? "Converged." : `Finished with exit code ${code}.`);
   return code;
