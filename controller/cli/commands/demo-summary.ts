@@ -45,7 +45,9 @@ export function hostPlanSummary(state: string, plan: string): string[] {
   const lines = shown.flatMap(([p, r]) => ["", ...hostLines(p, r)]);
   const quiet = reports.length - shown.length;
   if (quiet > 0)
-    lines.push(`  (${quiet} later cycle(s) of ${plan} found every node up to date while the guest plans ran)`);
+    lines.push(
+      `  (${quiet} later cycle(s) of ${plan} found every node up to date while the guest plans ran)`,
+    );
   return lines;
 }
 
@@ -57,7 +59,10 @@ function changes(c: ContainerReport, dir: "to" | "from"): string {
 function updated(c: ContainerReport): string {
   return c.runners
     .filter((r) => r.changes.length > 0)
-    .map((r) => `${r.name}: ${r.changes.map((x) => `${short(x.package)} ${x.from ?? "?"} → ${x.to ?? "?"}`).join(", ")}`)
+    .map(
+      (r) =>
+        `${r.name}: ${r.changes.map((x) => `${short(x.package)} ${x.from ?? "?"} → ${x.to ?? "?"}`).join(", ")}`,
+    )
     .join("; ");
 }
 
@@ -67,7 +72,7 @@ function health(c: ContainerReport): string {
 }
 
 /** One line (two for a rollback) per container: what a newcomer should see happened to it. */
-export function containerLines(c: ContainerReport): string[] {
+export function containerLines(c: ContainerReport, why?: string): string[] {
   const head = `  CT ${c.vmid} ${c.name ?? ""}`.trimEnd();
   const backup = c.backup ? `${c.backup.mode} ${c.backup.name}` : "no backup";
   switch (c.outcome) {
@@ -81,12 +86,25 @@ export function containerLines(c: ContainerReport): string[] {
         `    restored ${backup}: runs ${changes(c, "from")} again instead of ${changes(c, "to")}${health(c)}`,
       ];
     default:
-      return [`${head}: ${c.outcome}${c.error ? ` (${c.error.reason}: ${c.error.message.split(" | ")[0]})` : ""}`];
+      return [`${head}: ${c.outcome}${why ? ` (${why})` : ""}`];
   }
 }
 
+/** Why a container ended where it did: the report's error, else its GuestUpdate's Ready condition. */
+function reasonOf(c: ContainerReport, objects: StoredObject[]): string | undefined {
+  if (c.error) return `${c.error.reason}: ${c.error.message.split(" | ")[0]}`;
+  const child = objects.find((o) => o.kind === "GuestUpdate" && o.metadata.name === c.guestUpdate);
+  const conditions = (child?.status?.conditions ?? []) as {
+    type: string;
+    reason?: string;
+    message?: string;
+  }[];
+  const ready = conditions.find((x) => x.type === "Ready");
+  return ready?.message ? `${ready.reason ?? ""}: ${ready.message}` : undefined;
+}
+
 /** A guest plan's last cycle: its summary line, then each container. */
-export function guestPlanSummary(plan: StoredObject): string[] {
+export function guestPlanSummary(plan: StoredObject, objects: StoredObject[]): string[] {
   const path = (plan.status?.lastCycle as { reportPath?: string } | undefined)?.reportPath;
   if (!path || !existsSync(path)) return [];
   const r = JSON.parse(readFileSync(path, "utf8")) as GuestCycleReport;
@@ -97,6 +115,6 @@ export function guestPlanSummary(plan: StoredObject): string[] {
     `  ${r.plan}: ${r.outcome} in ${seconds(r.durationMs)} sim time — ${s.succeeded} updated, ${s.upToDate} up to date, ${s.rolledBack} rolled back, ${s.failed} failed, ${s.blocked} blocked`,
     ...Object.values(r.containers)
       .sort((a, b) => a.vmid - b.vmid)
-      .flatMap(containerLines),
+      .flatMap((c) => containerLines(c, reasonOf(c, objects))),
   ];
 }

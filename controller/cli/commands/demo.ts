@@ -139,7 +139,7 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   for (const plan of objects.filter((o) => o.kind === "HostPatchPlan"))
     for (const line of hostPlanSummary(state, plan.metadata.name)) io.out(line);
   for (const plan of objects.filter((o) => o.kind === "GuestUpdatePlan"))
-    for (const line of guestPlanSummary(plan)) io.out(line);
+    for (const line of guestPlanSummary(plan, objects)) io.out(line);
   io.out("");
   io.out(code === EXIT.ok ? "Converged." : `Finished with exit code ${code}.`);
   return code;
