@@ -12,7 +12,7 @@ async function withExtraFile(name: string, text: string) {
   return { result, lines: result.issues.map((i) => rel(formatIssue(i))), dir };
 }
 
-const EXAMPLE_OBJECTS = 10;
+const EXAMPLE_OBJECTS = 11;
 
 const window = (name: string, extra = "") => `
 apiVersion: refit.dev/v1alpha1

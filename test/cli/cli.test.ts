@@ -28,7 +28,7 @@ describe("refit CLI", () => {
     const r = await refit(["validate", "desired-state"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("desired-state: 10 objects in 8 files are valid");
+    expect(r.stdout).toContain("desired-state: 11 objects in 9 files are valid");
   });
 
   it("rejects a broken copy: exit 2 with file:line:col messages on stderr", async () => {
@@ -57,7 +57,7 @@ spec:
     // dns-blackout lived in the replaced file: every plan that refers to it says so where it refers.
     const others = lines.filter((l) => !l.startsWith("windows.yaml"));
     expect(others).toEqual([
-      "guest-compose.yaml:38:13: GuestUpdatePlan/compose-stacks spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
+      "guest-compose.yaml:39:13: GuestUpdatePlan/compose-stacks spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
       "host-patch-pbs.yaml:31:13: HostPatchPlan/pbs spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
       "host-patch-pve.yaml:44:13: HostPatchPlan/pve-nodes spec.blackoutRefs[0].name: refers to MaintenanceWindow/dns-blackout, which does not exist in the desired state",
     ]);

@@ -100,8 +100,10 @@ describe("refit plan for guest plans", () => {
     expect([apps.code, compose.code]).toEqual([0, 0]);
     const text = [...apps.out, ...compose.out].join("\n");
     expect(text).toContain("GuestUpdatePlan/apps on ProxmoxCluster/pve-lab: 2 container(s)");
-    // 111 has its own GuestUpdatePolicy (desired-state/guest-policy-homeassistant.yaml); 113 is excluded by the plan.
-    expect(text).toMatch(/ {2}110 paperless on pve1\n {4}runners: os \[os, 30m\], app-venvs \[pip, 20m\]/);
+    // 110 and 111 have their own GuestUpdatePolicy (desired-state/guest-policy-*.yaml); 113 is excluded by the plan.
+    expect(text).toMatch(
+      / {2}110 paperless on pve1 \(GuestUpdatePolicy\/paperless\)\n {4}runners: os \[os, 30m\], app-venvs \[pip, 20m\]/,
+    );
     expect(text).toMatch(
       / {2}111 homeassistant on pve2 \(GuestUpdatePolicy\/homeassistant\)\n {4}runners: os \[os, 30m\], app-venvs \[pip, 40m\]/,
     );
