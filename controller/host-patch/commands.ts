@@ -71,13 +71,34 @@ export interface UpgradePrep {
   repairDpkg: boolean;
   /** `apt-mark hold` these for the run (spec.upgrade.holdPackages that would otherwise be upgraded). */
   hold: readonly string[];
+  /**
+   * This cycle's prefetch refreshed the index and downloaded the upgrade a short while ago: the
+   * upgrade installs what it downloaded, without a second `apt-get update`.
+   */
+  indexFresh?: boolean;
 }
 
 const NO_PREP: UpgradePrep = { repairDpkg: false, hold: [] };
 
-/** The prep a recorded upgrade step was started with (the same argv after a crash). */
-export function prepOf(status: Pick<Status, "dpkgRepair" | "heldPackages">): UpgradePrep {
-  return { repairDpkg: status.dpkgRepair?.via === "upgrade-job", hold: status.heldPackages ?? [] };
+/** How old a finished prefetch may be for the upgrade to skip its own index refresh. */
+export const PREFETCH_FRESH_MS = 30 * 60_000;
+
+/** Whether this cycle's prefetch finished recently enough for the upgrade to install what it fetched. */
+export function prefetchFresh(status: Pick<Status, "prefetch">, now: number): boolean {
+  const p = status.prefetch;
+  return p?.state === "Done" && now - Date.parse(p.finishedAt ?? "") <= PREFETCH_FRESH_MS;
+}
+
+/** The prep a recorded upgrade step is started with. */
+export function prepOf(
+  status: Pick<Status, "dpkgRepair" | "heldPackages" | "prefetch">,
+  now: number,
+): UpgradePrep {
+  return {
+    repairDpkg: status.dpkgRepair?.via === "upgrade-job",
+    hold: status.heldPackages ?? [],
+    ...(prefetchFresh(status, now) ? { indexFresh: true } : {}),
+  };
 }
 
 /**
@@ -94,7 +115,7 @@ export function upgradeJobArgv(spec: HostPatchPlanSpec, prep: UpgradePrep = NO_P
   const steps: string[] = [];
   if (prep.repairDpkg) steps.push(noninteractive(["dpkg", "--configure", "-a"]));
   if (prep.hold.length > 0) steps.push(quoteArgv(aptMarkArgv("hold", prep.hold)));
-  if (u.refreshIndex) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
+  if (u.refreshIndex && !prep.indexFresh) steps.push(quoteArgv([...APT_UPDATE_ARGV]));
   steps.push(noninteractive(["apt-get", "-y", ...lock, ...keep, u.mode]));
   if (u.autoremove) steps.push(noninteractive(["apt-get", "-y", ...lock, "autoremove"]));
   if (u.autoclean) steps.push(quoteArgv(["apt-get", ...lock, "autoclean"]));

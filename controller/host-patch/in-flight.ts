@@ -5,31 +5,103 @@
  */
 import type { GuestResource } from "../../src/pve/index.js";
 import type { EvacNode } from "./evacuation-plan.js";
-import type { PatchContext } from "./observation.js";
+import type { MovesInFlight, PatchContext } from "./observation.js";
 
-/**
- * Migration lanes of spec.evacuation.maxParallelMigrations this node may not use: those other
- * nodes' running migrations take, and, for guests going back, those another node's evacuation
- * still waits for. An evacuation is on the way to the next reboot; a guest going home runs as well
- * where it is, so it yields.
- */
-export function lanesTaken(ctx: PatchContext, back: boolean): number {
-  const moves = ctx.movesInFlight?.moves ?? [];
-  const running = moves.filter((m) => m.running).length;
-  const evacuationWaiting = back ? moves.filter((m) => !m.running && !m.back).length : 0;
-  return running + evacuationWaiting;
+/** A move in flight as the lanes see it: who runs it, from where. */
+interface LaneMove {
+  from: string;
+  ha: boolean;
 }
 
 /**
- * Why this node may not plan its evacuation yet: another node's guests still move from or to it
- * (planned there, they would be moved twice, or land on a node about to go down).
+ * How a node's next moves may use spec.evacuation.maxParallelMigrations. A running move takes a
+ * lane, but HA's LRM on a node runs at most datacenter.cfg max_workers of the moves asked of it at
+ * once (src/pve/REFERENCE-migration.md), so HA moves from one source take min(asked, max_workers)
+ * lanes: up to 2 × max_workers may be asked at once, the rest start as HA's workers end, within the
+ * round. For guests going back, the moves another node's evacuation still waits for take lanes too:
+ * an evacuation is on the way to the next reboot; a guest going home runs as well where it is.
+ */
+export class Lanes {
+  private free: number;
+  private readonly haAsked = new Map<string, number>();
+
+  constructor(
+    lanes: number,
+    running: readonly LaneMove[],
+    waiting: number,
+    private readonly haMaxWorkers: number | undefined,
+  ) {
+    let used = waiting;
+    for (const m of running) {
+      if (m.ha) this.haAsked.set(m.from, (this.haAsked.get(m.from) ?? 0) + 1);
+      else used += 1;
+    }
+    for (const n of this.haAsked.values()) used += Math.min(n, this.workers());
+    this.free = Math.max(0, lanes - used);
+  }
+
+  /** Takes what starting `m` needs, when it fits. */
+  take(m: LaneMove): boolean {
+    const cost = this.cost(m);
+    if (cost > this.free) return false;
+    this.free -= cost;
+    if (m.ha) this.haAsked.set(m.from, (this.haAsked.get(m.from) ?? 0) + 1);
+    return true;
+  }
+
+  private workers(): number {
+    return this.haMaxWorkers ?? Number.POSITIVE_INFINITY;
+  }
+
+  private cost(m: LaneMove): number {
+    if (!m.ha) return 1;
+    const asked = this.haAsked.get(m.from) ?? 0;
+    if (asked >= 2 * this.workers()) return Number.POSITIVE_INFINITY;
+    return asked >= this.workers() ? 0 : 1;
+  }
+}
+
+/** The lanes this node's moves (`own`, those it runs) share with the other nodes' moves in flight. */
+export function lanesFor(
+  ctx: PatchContext,
+  own: readonly LaneMove[],
+  back: boolean,
+  haMaxWorkers: number | undefined,
+): Lanes {
+  const moves = ctx.movesInFlight?.moves ?? [];
+  const running = [...own, ...moves.filter((m) => m.running)];
+  const waiting = back ? moves.filter((m) => !m.running && !m.back).length : 0;
+  return new Lanes(ctx.spec.evacuation.maxParallelMigrations, running, waiting, haMaxWorkers);
+}
+
+function describe(moves: readonly { vmid: number; from: string; to: string; owner: string }[]): string {
+  const owners = [...new Set(moves.map((m) => m.owner))].join(", ");
+  return `the guests of ${owners} to finish moving (${moves.map((m) => `${m.vmid} ${m.from} -> ${m.to}`).join(", ")})`;
+}
+
+/**
+ * Why this node may not plan its evacuation yet: another node's guests still move to it (they
+ * would land on a node about to go down).
  */
 export function evacuationHold(ctx: PatchContext): string | undefined {
-  const touching = (ctx.movesInFlight?.moves ?? []).filter((m) => m.from === ctx.host || m.to === ctx.host);
-  if (touching.length === 0) return undefined;
-  const owners = [...new Set(touching.map((m) => m.owner))].join(", ");
-  const guests = touching.map((m) => `${m.vmid} ${m.from} -> ${m.to}`).join(", ");
-  return `waiting for the guests of ${owners} to finish moving (${guests}) before evacuating ${ctx.host}`;
+  const coming = (ctx.movesInFlight?.moves ?? []).filter((m) => m.to === ctx.host);
+  if (coming.length === 0) return undefined;
+  return `waiting for ${describe(coming)} before evacuating ${ctx.host}`;
+}
+
+/**
+ * Guests another node's moves take off this node (the previous node's going home): not this
+ * node's to move (planned here too, they would move twice), but the reboot waits until they left.
+ */
+export function leavingForOthers(ctx: PatchContext): MovesInFlight["moves"] {
+  return (ctx.movesInFlight?.moves ?? []).filter((m) => m.from === ctx.host);
+}
+
+/** Why this node may not be rebooted yet although its own guests left. */
+export function othersStillLeaving(ctx: PatchContext): string | undefined {
+  const leaving = leavingForOthers(ctx);
+  if (leaving.length === 0) return undefined;
+  return `waiting for ${describe(leaving)} off ${ctx.host} before the reboot`;
 }
 
 /**

@@ -64,7 +64,16 @@ export interface MovesInFlight {
   /** How many of them run now: lanes of spec.evacuation.maxParallelMigrations they take. */
   lanes: number;
   /** `back`: a guest going home (the owner is Restoring); otherwise leaving a node to be rebooted. */
-  moves: { vmid: number; from: string; to: string; running: boolean; back: boolean; owner: string }[];
+  moves: {
+    vmid: number;
+    from: string;
+    to: string;
+    running: boolean;
+    back: boolean;
+    owner: string;
+    /** Asked of HA (`ha-manager migrate`): HA's LRM on `from` bounds how many run at once. */
+    ha: boolean;
+  }[];
 }
 
 /** Everything a decision reads; no I/O happens behind any of it. */

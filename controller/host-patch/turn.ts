@@ -95,6 +95,7 @@ export function movesInFlight(hp: HostPatch, siblings: readonly HostPatch[]): Mo
           running: m.state === "Running",
           back,
           owner: x.spec.host,
+          ha: m.mode === "ha",
         });
   }
   return { lanes: moves.filter((m) => m.running).length, moves };

@@ -120,6 +120,11 @@ export const httpHealthCheck = withRules(
       .max(32)
       .default([200])
       .describe("Response status codes that count as healthy"),
+    expectedStatusClasses: z
+      .array(z.enum(["1xx", "2xx", "3xx", "4xx", "5xx"]))
+      .max(5)
+      .optional()
+      .describe("Status classes that count as healthy besides expectedStatus, e.g. [2xx, 3xx]"),
     bodyContains: z
       .string()
       .min(1)

@@ -58,6 +58,13 @@ export const migrationRecord = z.strictObject({
     .describe(
       "A container: stopped, moved and started again (HA relocates HA-managed ones), so it is down meanwhile",
     ),
+  awaitingStart: z
+    .boolean()
+    .optional()
+    .describe(
+      "HA relocated it off the node (task OK, on its target, unlocked) and the reboot went on; HA's start of it " +
+        "on the target is proven in Verifying",
+    ),
   state: z.enum(["Planned", "Running", "Done", "Failed"]),
   taskId: z.string().optional(),
   startedAt: z.string().optional(),

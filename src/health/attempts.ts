@@ -9,7 +9,7 @@ import type {
   TcpHealthCheck,
 } from "../api/health-check.js";
 import { parseDuration } from "../api/primitives.js";
-import { describeError, failed, passed, type Attempt } from "./attempt.js";
+import { describeError, failed, passed, type Attempt } from "./attempt-result.js";
 import type { ProbeIo, ProbeTarget } from "./contract.js";
 import { CONTAINER_LOOPBACK, httpUrl, judgeResponse } from "./http-check.js";
 import {
@@ -123,7 +123,9 @@ async function tcpInContainer(check: TcpHealthCheck, target: ProbeTarget, io: Pr
   const res = await io.exec(tcpConnectArgv(host, check.port, timeoutMs), timeoutMs + EXEC_OVERHEAD_MS);
   const latencyMs = Math.round(performance.now() - started);
   if (res.exitCode === 0) return passed(latencyMs);
-  const why = lastLine(res.stderr) || (res.exitCode === 124 ? "timed out" : `exit ${res.exitCode}`);
+  const why =
+    lastLine(res.stderr) ||
+    (res.exitCode === 124 ? "timed out" : `nothing accepted the connection (exit ${res.exitCode})`);
   return failed(`tcp connect to ${host}:${check.port} inside CT ${target.vmid} failed: ${why}`, latencyMs);
 }
 

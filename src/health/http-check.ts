@@ -1,5 +1,5 @@
 import type { HttpHealthCheck } from "../api/health-check.js";
-import { failed, passed, type Attempt } from "./attempt.js";
+import { failed, passed, type Attempt } from "./attempt-result.js";
 
 /** Where a probe from inside the container connects when the check names only a port. */
 export const CONTAINER_LOOPBACK = "127.0.0.1";
@@ -23,11 +23,8 @@ export function judgeResponse(
   res: { status: number; body: string; latencyMs: number },
 ): Attempt {
   const what = `${check.method} ${url}`;
-  if (!check.expectedStatus.includes(res.status))
-    return failed(
-      `${what} answered ${res.status}, expected ${check.expectedStatus.join(" or ")}`,
-      res.latencyMs,
-    );
+  if (!statusExpected(check, res.status))
+    return failed(`${what} answered ${res.status}, expected ${expectedText(check)}`, res.latencyMs);
   if (check.bodyContains !== undefined && !res.body.includes(check.bodyContains))
     return failed(
       `${what} answered ${res.status} but the body does not contain ${JSON.stringify(check.bodyContains)} (body starts ${JSON.stringify(res.body.slice(0, 80))})`,
@@ -39,4 +36,13 @@ export function judgeResponse(
       res.latencyMs,
     );
   return passed(res.latencyMs);
+}
+
+function statusExpected(check: HttpHealthCheck, status: number): boolean {
+  if (check.expectedStatus.includes(status)) return true;
+  return (check.expectedStatusClasses ?? []).some((c) => `${Math.floor(status / 100)}xx` === c);
+}
+
+function expectedText(check: HttpHealthCheck): string {
+  return [...check.expectedStatus.map(String), ...(check.expectedStatusClasses ?? [])].join(" or ");
 }

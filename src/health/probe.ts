@@ -6,7 +6,7 @@
 import type { HealthCheck } from "../api/health-check.js";
 import type { HealthResult } from "../api/guest-update.js";
 import { parseDuration } from "../api/primitives.js";
-import { describeError, failed, type Attempt } from "./attempt.js";
+import { describeError, failed, type Attempt } from "./attempt-result.js";
 import { attempt } from "./attempts.js";
 import { waitAfterFailure } from "./backoff.js";
 import type { ProbeIo, ProbeTarget, RunProbe } from "./contract.js";

@@ -12,6 +12,7 @@ export * from "./args.js";
 export * from "./run.js";
 export * from "./debian-version.js";
 export * from "./cluster.js";
+export * from "./cluster-options.js";
 export * from "./resources.js";
 export * from "./node-status.js";
 export * from "./boot-id.js";

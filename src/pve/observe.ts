@@ -1,3 +1,4 @@
+import { CLUSTER_OPTIONS_ARGV, parseClusterOptions, type ClusterOptions } from "./cluster-options.js";
 import type { HostExec } from "../ssh/types.js";
 import {
   APT_MARK_SHOWHOLD_ARGV,
@@ -210,6 +211,8 @@ export interface ClusterObservation {
   readonly resources: Observed<ClusterResources>;
   readonly haManager: Observed<HaManagerStatus>;
   readonly haCurrent: Observed<readonly HaCurrentEntry[]>;
+  /** datacenter.cfg (HA's max_workers). */
+  readonly options: Observed<ClusterOptions>;
 }
 
 export function observeClusterSteps(): string[][] {
@@ -219,6 +222,7 @@ export function observeClusterSteps(): string[][] {
     [...CLUSTER_RESOURCES_ARGV],
     [...HA_MANAGER_STATUS_ARGV],
     [...HA_CURRENT_ARGV],
+    [...CLUSTER_OPTIONS_ARGV],
   ];
 }
 
@@ -246,5 +250,6 @@ export async function observeCluster(
     resources: stepObserved(r[2], host, parseClusterResources),
     haManager: stepObserved(r[3], host, parseHaManagerStatus),
     haCurrent: stepObserved(r[4], host, parseHaCurrent),
+    options: stepObserved(r[5], host, parseClusterOptions),
   };
 }

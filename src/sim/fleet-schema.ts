@@ -410,6 +410,11 @@ export const clusterSchema = z.strictObject({
    */
   twoNode: z.boolean().default(false),
   /**
+   * datacenter.cfg `max_workers`: how many workers each node's HA LRM (and stopall/migrateall) runs
+   * at once; unset, the LRM uses 4 (PVE::HA::Env::PVE2::get_max_workers). `pvesh get /cluster/options`.
+   */
+  maxWorkers: z.number().int().min(1).max(64).optional(),
+  /**
    * A QDevice (corosync-qdevice on each node, corosync-qnetd elsewhere). `votes` defaults as
    * `pvecm qdevice setup` sets it: 1 for an even node count, N-1 for an odd one (pve-docs pvecm.adoc).
    * `alive: false` is a qnetd host that cannot be reached: the QDevice casts no vote.

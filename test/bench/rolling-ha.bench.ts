@@ -54,6 +54,8 @@ export function fleet(): FleetInput {
     clusters: [
       {
         name: "pve-lab",
+        // The cluster's migration parallelism is 2 for HA as for the plan: datacenter.cfg max_workers.
+        maxWorkers: PARALLEL,
         storages: [
           { name: "local", type: "dir", content: ["iso", "vztmpl", "backup"] },
           { name: "ceph-vm", type: "rbd", content: ["images", "rootdir"] },

@@ -66,12 +66,19 @@ describe("HA-managed containers", () => {
     )?.at;
     const away = r.history.migrations.find((m) => m.vmid === 200 && m.from === "pve1");
     expect(away).toMatchObject({ via: "ha", online: false, ok: true });
-    // It was stopped for the move and started on the target before pve1 went down.
-    const events = r.history.guestEvents.filter((e) => e.vmid === 200 && e.at < rebootAt!);
-    expect(events.map((e) => [e.event, e.node])).toEqual([
+    // It was stopped for the move before pve1 went down; HA's start of it on the target need not
+    // hold the reboot, and is proven before the patch goes on (Verifying).
+    const events = r.history.guestEvents.filter((e) => e.vmid === 200);
+    expect(events.filter((e) => e.at < rebootAt!).map((e) => [e.event, e.node])).toContainEqual([
+      "stop",
+      "pve1",
+    ]);
+    expect(events.slice(0, 2).map((e) => [e.event, e.node])).toEqual([
       ["stop", "pve1"],
       ["start", away!.to],
     ]);
+    const notes = readFileSync(join(r.state, "history", "HostPatch", "pve-lab-pve1.jsonl"), "utf8");
+    expect(notes).toContain(`lxc 200 runs on ${away!.to} (HA started it)`);
     const migrations = r.pve1?.status?.migrations as MigrationStatus[];
     expect(migrations.find((m) => m.vmid === 200)).toMatchObject({
       mode: "ha",

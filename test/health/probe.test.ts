@@ -56,6 +56,16 @@ describe("http from the controller", () => {
     expect((await runProbe(c, target, io(clock))).healthy).toBe(true);
   });
 
+  it("accepts a status class besides the list, and names both when the answer is neither", async () => {
+    const c = check({ type: "http", url: server.url(), expectedStatusClasses: ["3xx"], retries: 0 });
+    server.answer.status = 302;
+    expect((await runProbe(c, target, io(clock))).healthy).toBe(true);
+    server.answer.status = 404;
+    expect((await runProbe(c, target, io(clock))).message).toBe(
+      `GET ${server.url()} answered 404, expected 200 or 3xx (1 attempt)`,
+    );
+  });
+
   it("checks the body text and pattern (a final newline does not defeat ^…$)", async () => {
     server.answer.body = "ok 42\n";
     const good = check({

@@ -130,3 +130,31 @@ describe("health probes against the simulator", () => {
     expect(r.message).toMatch(/neither curl nor wget is installed/);
   });
 });
+
+describe("tcp probes from inside a container (nc)", () => {
+  it("connect to the container's own port; a stopped service closes it", async () => {
+    const own = await startSimulator({
+      fleet: new URL("../sim/fleets/backups.yaml", import.meta.url).pathname,
+      clock: new ScaledClock(1000),
+    });
+    const ownPool = new SshPool();
+    try {
+      const web = own.healthEndpoints().find((e) => e.vmid === 120)!;
+      const io = containerProbeIo(own.clock, simExec(ownPool, own, "pve1"), 120);
+      const c = check({ type: "tcp", name: "web", port: web.port, from: "container", retries: 0 });
+      expect((await probeAll([c], { vmid: 120 }, io))[0]?.healthy).toBe(true);
+      expect((await run(own, "pve1", "pct exec 120 -- systemctl stop nginx")).code).toBe(0);
+      await eventually(
+        async () => (await probeAll([c], { vmid: 120 }, io))[0]?.healthy === false,
+        "the port to close",
+      );
+      const r = (await probeAll([c], { vmid: 120 }, io))[0]!;
+      expect(r.message).toBe(
+        `tcp connect to 127.0.0.1:${web.port} inside CT 120 failed: nothing accepted the connection (exit 1) (1 attempt)`,
+      );
+    } finally {
+      ownPool.close();
+      await own.stop();
+    }
+  });
+});

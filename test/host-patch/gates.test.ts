@@ -17,6 +17,7 @@ import {
   BOOT_ID_ARGV,
   BOOT_TOOL_KERNEL_LIST_ARGV,
   CLUSTER_RESOURCES_ARGV,
+  CLUSTER_OPTIONS_ARGV,
   CLUSTER_STATUS_ARGV,
   DF_ROOT_ARGV,
   HA_CURRENT_ARGV,
@@ -34,6 +35,7 @@ import {
   parseBootId,
   parseBootKernelList,
   parseClusterResources,
+  parseClusterOptions,
   parseClusterStatus,
   parseDfPosix,
   parseHaCurrent,
@@ -146,6 +148,7 @@ function clusterObs(p: ClusterPrints = {}): ClusterObservation {
       parseHaManagerStatus,
     ),
     haCurrent: step(HA_CURRENT_ARGV, { output: fixture("ha-current.json.out") }, parseHaCurrent),
+    options: step(CLUSTER_OPTIONS_ARGV, { output: "{}" }, parseClusterOptions),
   };
 }
 

@@ -8,10 +8,13 @@ import { describe, expect, it } from "vitest";
 import { PHASES } from "../../controller/host-patch/flow.js";
 import type { Observation, PatchContext } from "../../controller/host-patch/observation.js";
 import type { Migration, Transition } from "../../controller/host-patch/transition.js";
-import { HA_RELOCATE_START_BOUND_MS } from "../../controller/host-patch/ha-relocate.js";
+import {
+  HA_RELOCATE_START_AGAIN_BOUND_MS,
+  HA_RELOCATE_START_BOUND_MS,
+} from "../../controller/host-patch/ha-relocate.js";
 import { migrationJobId } from "../../controller/host-patch/commands.js";
 import { MEDIA_RESTORE_BOUND_MS } from "../../controller/host-patch/phases/migrations.js";
-import { cluster, context, evacGuest, guest, job, NOW, obs, status, task, tasks } from "./support.js";
+import { cluster, context, evacGuest, guest, job, node, NOW, obs, status, task, tasks } from "./support.js";
 
 const ISO = "local:iso/debian-12.iso";
 const MEDIA = [{ drive: "ide2", volume: ISO }];
@@ -135,5 +138,91 @@ describe("HA relocation of a container", () => {
     const t = decide({ status: evacuating([ct(long)]) }, stillHome);
     expect(t).toMatchObject({ kind: "fail", reason: "MigrationFailed" });
     expect(patchOf(t).migrations?.[0]?.message).toMatch(/HA did not start moving it within 180 s/);
+  });
+});
+
+describe("HA relocation off a node to be rebooted: the reboot does not wait for HA's start on the target", () => {
+  const ct = mig({ vmid: 200, type: "lxc", mode: "ha", restart: true, state: "Running", startedAt: BEGUN });
+  const moved = (status: "stopped" | "running", lock?: string) =>
+    obs({
+      cluster: cluster({
+        guests: [guest(200, "pve2", { type: "lxc", hastate: "started", status, ...(lock ? { lock } : {}) })],
+      }),
+      tasks: tasks({ on: "pve1", vmid: 200, tasks: [task("vzmigrate", 200, { status: "OK" })] }),
+    });
+
+  it("task OK, on its target, unlocked but not started yet: Done, its start owed (the node may reboot)", () => {
+    const t = decide({ status: evacuating([ct]) }, moved("stopped"));
+    expect(patchOf(t).migrations?.[0]).toMatchObject({ state: "Done", awaitingStart: true });
+  });
+
+  it("still locked on its target: not Done", () => {
+    const t = decide({ status: evacuating([ct]) }, moved("stopped", "migrate"));
+    expect(patchOf(t).migrations?.[0]?.state ?? "Running").toBe("Running");
+  });
+
+  it("already running there: Done, nothing owed", () => {
+    const t = decide({ status: evacuating([ct]) }, moved("running"));
+    expect(patchOf(t).migrations?.[0]).toMatchObject({ state: "Done" });
+    expect(patchOf(t).migrations?.[0]?.awaitingStart).toBeUndefined();
+  });
+
+  it("going home the container must run at home before the move counts", () => {
+    const home = { ...ct, from: "pve2", to: "pve1" };
+    const t = decide(
+      { status: restoring([home]) },
+      obs({
+        cluster: cluster({
+          guests: [guest(200, "pve1", { type: "lxc", hastate: "started", status: "stopped" })],
+        }),
+        tasks: tasks({
+          on: "pve2",
+          vmid: 200,
+          tasks: [task("vzmigrate", 200, { on: "pve2", status: "OK" })],
+        }),
+      }),
+    );
+    expect(patchOf(t).migrationsToUndo?.[0]?.state ?? "Running").toBe("Running");
+  });
+
+  const verifying = (finishedAt: number) =>
+    status({
+      phase: "Verifying",
+      rebootDecision: { required: true, reasons: ["kernel"] },
+      migrations: [
+        {
+          ...ct,
+          state: "Done",
+          finishedAt: new Date(finishedAt).toISOString(),
+          awaitingStart: true,
+          to: "pve2",
+        },
+      ],
+    });
+  const after = (status: "stopped" | "running") =>
+    obs({
+      node: { ok: true, value: node() },
+      cluster: cluster({ guests: [guest(200, "pve2", { type: "lxc", hastate: "started", status })] }),
+    });
+
+  it("Verifying: HA has started it on its target → proven, said so, and the guests go home", () => {
+    const t = decide({ status: verifying(NOW - 60_000) }, after("running"));
+    expect(t).toMatchObject({ kind: "goto", phase: "Restoring" });
+    expect(patchOf(t).migrations?.[0]?.awaitingStart).toBeUndefined();
+    expect(t.kind === "goto" && t.notes?.map((n) => n.message)).toContain(
+      "lxc 200 runs on pve2 (HA started it)",
+    );
+  });
+
+  it("Verifying: not started yet, within HA's bound → waits, naming it", () => {
+    const t = decide({ status: verifying(NOW - 10_000) }, after("stopped"));
+    expect(t.kind).toBe("wait");
+    expect(t.kind === "wait" && t.message).toBe("waiting for HA to start 200 on pve2");
+  });
+
+  it("Verifying: not started within HA's bound → fails, saying what to check", () => {
+    const t = decide({ status: verifying(NOW - HA_RELOCATE_START_AGAIN_BOUND_MS - 1000) }, after("stopped"));
+    expect(t).toMatchObject({ kind: "fail", reason: "RelocationFailed" });
+    expect(t.kind === "fail" && t.message).toMatch(/not running on its target .* check ha-manager status/);
   });
 });

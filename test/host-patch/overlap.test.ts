@@ -93,27 +93,72 @@ describe("Evacuating beside the previous node's return", () => {
     moves,
   });
 
-  it("does not plan while a guest of the previous node still moves off this node (it would move twice)", () => {
-    const ctx = context({
-      status: planning,
-      movesInFlight: inFlight({
-        vmid: 102,
-        from: "pve1",
-        to: "pve2",
-        running: true,
-        back: true,
-        owner: "pve2",
-      }),
-    });
+  it("plans around a guest the previous node's return still takes off this node (never moved twice), and reboots only once it left", () => {
+    const returning = {
+      vmid: 102,
+      from: "pve1",
+      to: "pve2",
+      running: true,
+      back: true,
+      owner: "pve2",
+      ha: false,
+    };
+    const ctx = context({ status: planning, movesInFlight: inFlight(returning) });
     const t: Transition = PHASES.Evacuating.decide(
       ctx,
       obs({
         cluster: cluster({ guests: [guest(100, "pve1"), guest(102, "pve1")] }),
+        guests: [evacGuest(100), evacGuest(102)],
+      }),
+    );
+    expect(t.kind).toBe("act");
+    expect(t.kind === "act" && t.patch?.migrations?.map((m) => m.vmid)).toEqual([100]);
+
+    const moved = status({
+      phase: "Evacuating",
+      rebootDecision: { required: true, reasons: ["kernel"] },
+      migrations: [{ vmid: 100, type: "qemu", from: "pve1", to: "pve3", mode: "online", state: "Done" }],
+    });
+    const world = obs({ cluster: cluster({ guests: [guest(100, "pve3"), guest(102, "pve1")] }) });
+    const held = PHASES.Evacuating.decide(
+      context({ status: moved, movesInFlight: inFlight(returning) }),
+      world,
+    );
+    expect(held.kind).toBe("wait");
+    expect(held.kind === "wait" && held.message).toContain(
+      "waiting for the guests of pve2 to finish moving (102 pve1 -> pve2) off pve1 before the reboot",
+    );
+    const gone = PHASES.Evacuating.decide(
+      context({ status: moved, movesInFlight: inFlight() }),
+      obs({ cluster: cluster({ guests: [guest(100, "pve3"), guest(102, "pve2")] }) }),
+    );
+    expect(gone).toMatchObject({ kind: "goto", phase: "Rebooting" });
+  });
+
+  it("does not plan while another node's guest is on its way to this node (it would land on a node about to go down)", () => {
+    const ctx = context({
+      status: planning,
+      movesInFlight: inFlight({
+        vmid: 150,
+        from: "pve3",
+        to: "pve1",
+        running: true,
+        back: true,
+        owner: "pve1x",
+        ha: false,
+      }),
+    });
+    const t = PHASES.Evacuating.decide(
+      ctx,
+      obs({
+        cluster: cluster({ guests: [guest(100, "pve1"), guest(150, "pve3")] }),
         guests: [evacGuest(100)],
       }),
     );
     expect(t.kind).toBe("wait");
-    expect(t.kind === "wait" && t.message).toContain("waiting for the guests of pve2 to finish moving");
+    expect(t.kind === "wait" && t.message).toContain(
+      "waiting for the guests of pve1x to finish moving (150 pve3 -> pve1)",
+    );
     expect(t.kind === "wait" && t.patch?.migrations).toBeUndefined();
   });
 
@@ -127,6 +172,7 @@ describe("Evacuating beside the previous node's return", () => {
         running: true,
         back: true,
         owner: "pve2",
+        ha: false,
       }),
     });
     const o = obs({
@@ -157,6 +203,7 @@ describe("Evacuating beside the previous node's return", () => {
         running: true,
         back: true,
         owner: "pve2",
+        ha: false,
       }),
     });
     const t = PHASES.Evacuating.decide(
@@ -225,8 +272,8 @@ describe("lanes: guests going home yield to the next node's evacuation", () => {
       movesInFlight: {
         lanes: 1,
         moves: [
-          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2" },
-          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2" },
+          { vmid: 110, from: "pve2", to: "pve3", running: true, back: false, owner: "pve2", ha: false },
+          { vmid: 111, from: "pve2", to: "pve3", running: false, back: false, owner: "pve2", ha: false },
         ],
       },
     });

@@ -6,10 +6,10 @@
 import { describe, expect, it } from "vitest";
 import type { HostPatch } from "../../src/api/host-patch.js";
 import { PHASES } from "../../controller/host-patch/flow.js";
-import { commandLine, jobId } from "../../controller/host-patch/commands.js";
+import { commandLine, jobId, PREFETCH_FRESH_MS } from "../../controller/host-patch/commands.js";
 import { prefetchSlot } from "../../controller/host-patch/turn.js";
 import type { Transition } from "../../controller/host-patch/transition.js";
-import { change, cluster, context, job, node, obs, planSpec, status } from "./support.js";
+import { change, cluster, context, job, node, NOW, obs, planSpec, status } from "./support.js";
 
 const WAITING = { turn: { ok: false as const, message: "waiting for pve1 to finish first (rolling order)" } };
 const PREFETCH_ID = jobId(context().hp, "prefetch");
@@ -95,5 +95,32 @@ describe("the node's turn after a prefetch", () => {
     const done = context({ status: status({ prefetch: { ...running, state: "Done" } }) });
     expect(PHASES.Preflight.needs(done, obs()).refreshIndex).toBe(false);
     expect(PHASES.Preflight.needs(context(), obs()).refreshIndex).toBe(true);
+  });
+});
+
+describe("the upgrade after a finished prefetch installs what it fetched", () => {
+  const pending = obs({
+    node: { ok: true, value: node({ pending: [change("pve-manager", "8.4.2")] }) },
+    cluster: cluster(),
+  });
+  const upgradeLine = (finishedAgoMs: number | undefined, state: "Done" | "Failed" = "Done"): string => {
+    const prefetch =
+      finishedAgoMs === undefined
+        ? undefined
+        : { ...running, state, finishedAt: new Date(NOW - finishedAgoMs).toISOString() };
+    const t = decide({ status: status({ phase: "Preflight", ...(prefetch ? { prefetch } : {}) }) }, pending);
+    const a = t.kind === "act" ? t.actions[0] : undefined;
+    return a?.type === "run" ? commandLine(a.command) : "";
+  };
+
+  it("skips its own apt-get update when this cycle's download ended within PREFETCH_FRESH_MS", () => {
+    expect(upgradeLine(5 * 60_000)).not.toContain("apt-get update");
+    expect(upgradeLine(5 * 60_000)).toContain("dist-upgrade");
+  });
+
+  it("refreshes the index as usual without a download, after a failed one, or one older than the bound", () => {
+    expect(upgradeLine(undefined)).toContain("apt-get update && ");
+    expect(upgradeLine(5 * 60_000, "Failed")).toContain("apt-get update && ");
+    expect(upgradeLine(PREFETCH_FRESH_MS + 60_000)).toContain("apt-get update && ");
   });
 });

@@ -179,6 +179,8 @@ export interface ClusterShape {
   /** Node → LRM mode. */
   lrmMode?: Record<string, string>;
   haServices?: Record<string, { node: string; state: string }>;
+  /** datacenter.cfg max_workers (default: unset, HA's 4). */
+  haMaxWorkers?: number;
 }
 
 export function cluster(s: ClusterShape = {}): ClusterObservation {
@@ -233,6 +235,7 @@ export function cluster(s: ClusterShape = {}): ClusterObservation {
     resources: available(resources),
     haManager: available(ha),
     haCurrent: available([]),
+    options: available({ haMaxWorkers: s.haMaxWorkers ?? 4 }),
   };
 }
 

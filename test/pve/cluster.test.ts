@@ -7,6 +7,7 @@ import {
   votesOf,
 } from "../../src/pve/cluster.js";
 import { UnparseableOutputError } from "../../src/pve/errors.js";
+import { parseClusterOptions } from "../../src/pve/cluster-options.js";
 import { fixture } from "./helpers.js";
 
 describe("parseClusterStatus", () => {
@@ -245,5 +246,19 @@ describe("pvecm status with a QDevice, multi-vote nodes and two_node", () => {
   it("refuses Qdevice in Flags without the Qdevice line", () => {
     const text = fixture("pvecm-status.qdevice.txt").replace(/^0x00000000.*$/m, "");
     expect(() => parsePvecmStatus(text)).toThrow(/Qdevice line/);
+  });
+});
+
+describe("parseClusterOptions (pvesh get /cluster/options)", () => {
+  it("reads max_workers, and HA's default of 4 when datacenter.cfg sets none", () => {
+    expect(parseClusterOptions('{"keyboard":"en-us","max_workers":2}').haMaxWorkers).toBe(2);
+    expect(parseClusterOptions("{}").haMaxWorkers).toBe(4);
+  });
+
+  it("refuses output that is not datacenter.cfg's JSON", () => {
+    expect(() => parseClusterOptions("ipcc_send_rec[1] failed: Connection refused")).toThrow(
+      /cluster\/options/,
+    );
+    expect(() => parseClusterOptions('{"max_workers":0}')).toThrow();
   });
 });

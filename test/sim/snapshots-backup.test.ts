@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../src/clock.js";
 import { parseBackupContent } from "../../src/pve/backup.js";
 import { parseSnapshotList } from "../../src/pve/snapshots.js";
-import { parseTaskList } from "../../src/pve/tasks.js";
+import { guestTasksArgv, parseTaskList } from "../../src/pve/tasks.js";
+import { resumeRollback } from "../../controller/guest-update/backup/resume.js";
 import { quoteArgv } from "../../src/ssh/quote.js";
 import { startSimulator, type SimHandle } from "../../src/sim/index.js";
 import {
@@ -128,6 +129,7 @@ describe("pct rollback", () => {
       "active\n",
     );
     await pve1(["pct", "exec", "120", "--", "systemctl", "stop", "nginx"]);
+    const beforeSecond = sim.clock.now();
     expect((await pve1(["pct", "rollback", "120", "refit-apps-20260101000000", "--start", "1"])).code).toBe(
       0,
     );
@@ -135,6 +137,19 @@ describe("pct rollback", () => {
     expect((await pve1(["pct", "exec", "120", "--", "systemctl", "is-active", "nginx"])).stdout).toBe(
       "active\n",
     );
+    // The rollback's worker task is what proves it after a crash.
+    const tasks = parseTaskList((await pve1(guestTasksArgv("pve1", 120))).stdout);
+    expect(tasks.filter((t) => t.type === "vzrollback").map((t) => t.status)).toEqual(["OK", "OK"]);
+    expect(
+      resumeRollback({
+        vmid: 120,
+        intent: { kind: "snapshot", name: "refit-apps-20260101000000" },
+        since: beforeSecond,
+        lock: undefined,
+        tasks,
+        running: true,
+      }),
+    ).toEqual({ kind: "done", steps: [] });
   });
 
   it("on ZFS refuses any but the most recent snapshot", async () => {
@@ -257,8 +272,20 @@ describe("vzdump and pct restore", () => {
       await pve1(["pct", "restore", "121", volid, "--storage", "local-zfs", "--force", "1"]),
     ).toMatchObject({ code: 255, stderr: "unable to restore CT 121 - CT is locked (mounted)\n" });
     sim.world.state.guests["121"]!.lock = undefined;
+    const before = sim.clock.now();
     const ok = await pve1(["pct", "restore", "121", volid, "--storage", "local-zfs", "--force", "1"]);
     expect(ok.code).toBe(0);
+    const tasks = parseTaskList((await pve1(guestTasksArgv("pve1", 121))).stdout);
+    expect(
+      resumeRollback({
+        vmid: 121,
+        intent: { kind: "vzdump", volid },
+        since: before,
+        lock: undefined,
+        tasks,
+        running: false,
+      }),
+    ).toMatchObject({ kind: "done" });
     expect(lockOf(121)).toBeUndefined();
     expect((await pve1(["pct", "start", "121"])).code).toBe(0);
   });

@@ -43,4 +43,11 @@ export {
   type StepOutcome,
   type StepResult,
 } from "./results.js";
-export { resumeBackup, type BackupResume, type BackupResumeObservation } from "./resume.js";
+export {
+  resumeBackup,
+  resumeRollback,
+  type BackupResume,
+  type BackupResumeObservation,
+  type RollbackResume,
+  type RollbackResumeObservation,
+} from "./resume.js";

@@ -7,6 +7,8 @@
  */
 import type { BackupVolume } from "../../../src/pve/backup.js";
 import type { SnapshotList } from "../../../src/pve/snapshots.js";
+import type { PveTask } from "../../../src/pve/tasks.js";
+import { PveTimeouts } from "../../../src/pve/timeouts.js";
 import { deleteSnapshotStep, unlockStep, type BackupStep } from "./commands.js";
 import { archiveBackupName } from "./naming.js";
 
@@ -69,4 +71,58 @@ function resumeVzdump(o: BackupResumeObservation): BackupResume {
     steps: [unlockStep(o.vmid)],
     message: `vzdump ${name} of CT ${o.vmid} was interrupted (lock backup, no vzdump task, no archive): unlock, back up again`,
   };
+}
+
+export interface RollbackResumeObservation {
+  vmid: number;
+  /** What currentStep recorded: the snapshot rolled back to, or the archive restored. */
+  intent: { kind: "snapshot"; name: string } | { kind: "vzdump"; volid: string };
+  /** When the step was recorded (currentStep.startedAt), epoch ms: older tasks are not this one. */
+  since: number;
+  lock: string | undefined;
+  /** The container's tasks (guestTasksArgv, parseTaskList). */
+  tasks: readonly PveTask[];
+  running: boolean;
+}
+
+export type RollbackResume =
+  | { kind: "done"; steps: BackupStep[] }
+  | { kind: "inProgress"; message: string }
+  | { kind: "failed"; message: string }
+  | { kind: "cleanup"; steps: BackupStep[]; message: string }
+  | { kind: "notDone" };
+
+/**
+ * After a crash in RollingBack (pure): the rollback is proven by its worker task (vzrollback for a
+ * snapshot, vzrestore for an archive) started after the step was recorded and finished OK; the
+ * container's contents cannot prove it (the update's snapshot is `current`'s parent before and after).
+ * A lock its dead worker left (rollback, create) is cleared and the step run again: both are
+ * repeatable from scratch.
+ */
+export function resumeRollback(o: RollbackResumeObservation): RollbackResume {
+  const type = o.intent.kind === "snapshot" ? "vzrollback" : "vzrestore";
+  const what =
+    o.intent.kind === "snapshot"
+      ? `rollback of CT ${o.vmid} to ${o.intent.name}`
+      : `restore of CT ${o.vmid} from ${o.intent.volid}`;
+  const mine = o.tasks
+    .filter((t) => t.type === type && t.id === String(o.vmid) && (t.startTime ?? 0) * 1000 >= o.since - 1000)
+    .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0));
+  const last = mine[0];
+  if (last?.running) return { kind: "inProgress", message: `${what} is still running` };
+  if (last?.status === "OK") return { kind: "done", steps: o.running ? [] : [startStep(o.vmid)] };
+  if (last !== undefined)
+    return { kind: "failed", message: `${what} failed: ${last.status ?? "unknown status"}` };
+  const leftLock = o.intent.kind === "snapshot" ? "rollback" : "create";
+  if (o.lock === leftLock)
+    return {
+      kind: "cleanup",
+      steps: [unlockStep(o.vmid)],
+      message: `${what} was interrupted (lock ${leftLock}, no task): unlock and run it again`,
+    };
+  return { kind: "notDone" };
+}
+
+function startStep(vmid: number): BackupStep {
+  return { id: "start", argv: ["pct", "start", String(vmid)], timeoutMs: PveTimeouts.guestPower, job: false };
 }

@@ -21,7 +21,14 @@ import {
 } from "../transition.js";
 import { iso, notNow } from "./gating.js";
 import { decideEnterMaintenance } from "./ha-maintenance.js";
-import { evacuationHold, leaveOrder, returnOrder, withIncoming } from "../in-flight.js";
+import {
+  evacuationHold,
+  leaveOrder,
+  leavingForOthers,
+  othersStillLeaving,
+  returnOrder,
+  withIncoming,
+} from "../in-flight.js";
 import { driveMigrations, migrationJobs, migrationTaskNeeds } from "./migrations.js";
 import { driveShutdowns, shutdownJobs } from "./shutdowns.js";
 
@@ -58,9 +65,10 @@ export function evacuationPlan(ctx: PatchContext, obs: Observation): EvacPlan | 
     return { unreadable: cluster?.resources.ok === false ? cluster.resources.message : "not read" };
   const ev = ctx.spec.evacuation;
   const ha = cluster.haManager.ok ? cluster.haManager.value.nodeStatus : {};
+  const others = new Set(leavingForOthers(ctx).map((m) => m.vmid));
   return planEvacuation(
     ctx.host,
-    obs.guests ?? [],
+    (obs.guests ?? []).filter((g) => !others.has(g.vmid)),
     withIncoming(
       ctx,
       evacuationTargets(cluster.resources.value, ha, ctx.patchedNodes),
@@ -214,6 +222,8 @@ function evacuated(
       patch,
       notes,
     });
+  const others = othersStillLeaving(ctx);
+  if (others) return poll("Evacuating", others, { patch, notes });
   const back = ctx.spec.evacuation.migrateBack;
   const rec = ctx.status.haMaintenance;
   return goto("Rebooting", `${ctx.host} is empty; rebooting`, {
@@ -231,6 +241,15 @@ function evacuated(
 }
 
 function reverse(m: Migration): Migration {
-  const { startedAt: _s, finishedAt: _f, message: _m, taskId: _t, attempt: _a, retryAt: _r, ...rest } = m;
+  const {
+    startedAt: _s,
+    finishedAt: _f,
+    message: _m,
+    taskId: _t,
+    attempt: _a,
+    retryAt: _r,
+    awaitingStart: _w,
+    ...rest
+  } = m;
   return { ...rest, from: m.to, to: m.from, state: "Planned" };
 }

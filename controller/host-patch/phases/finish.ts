@@ -3,13 +3,38 @@ import type { Needs, Observation, PatchContext } from "../observation.js";
 import { act, fail, goto, poll, wait, type Transition } from "../transition.js";
 import { iso } from "./gating.js";
 import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
-import { driveMigrations, mediaToRestore, migrationJobs, migrationTaskNeeds } from "./migrations.js";
+import {
+  driveMigrations,
+  mediaToRestore,
+  migrationJobs,
+  migrationTaskNeeds,
+  startsPending,
+} from "./migrations.js";
 import { driveStarts } from "./shutdowns.js";
 import { isDone, nooutAfterReturn } from "./ceph-noout.js";
 
-/** Ceph too: nothing goes on while it recovers from the node's return. */
-export function verifyingNeeds(): Needs {
-  return { node: { pendingUpdates: true }, ceph: true };
+/** Ceph too: nothing goes on while it recovers from the node's return; the cluster while HA still has to start a relocated container. */
+export function verifyingNeeds(ctx: PatchContext): Needs {
+  const starts = (ctx.status.migrations ?? []).some((m) => m.awaitingStart);
+  return { node: { pendingUpdates: true }, ceph: true, ...(starts ? { cluster: true } : {}) };
+}
+
+/** The containers HA relocated off the node before its reboot run on their targets (migrations.ts startsPending). */
+function relocatedStarted(ctx: PatchContext, obs: Observation): Transition | undefined {
+  if (!(ctx.status.migrations ?? []).some((m) => m.awaitingStart)) return undefined;
+  if (!obs.cluster) return poll("Verifying", "reading the cluster to see HA start the relocated containers");
+  const s = startsPending(ctx, obs.cluster);
+  if (s.overdue) {
+    return fail("RelocationFailed", s.overdue, {
+      patch: { migrations: s.list },
+      notes: [...s.notes, { step: "migrate", outcome: "failed", message: s.overdue }],
+    });
+  }
+  if (s.waiting.length === 0) return undefined;
+  const message = `waiting for HA to start ${s.waiting.map((m) => `${m.vmid} on ${m.to}`).join(", ")}`;
+  return s.notes.length > 0
+    ? poll("Verifying", message, { patch: { migrations: s.list }, notes: s.notes })
+    : poll("Verifying", message);
 }
 
 export function decideVerifying(ctx: PatchContext, obs: Observation): Transition {
@@ -30,12 +55,19 @@ export function decideVerifying(ctx: PatchContext, obs: Observation): Transition
       notes: [...noout.notes, { step: "verify", outcome: "failed", message }],
     });
   }
+  const starting = relocatedStarted(ctx, obs);
+  if (starting) return starting;
+  const started =
+    obs.cluster && ctx.status.migrations?.some((m) => m.awaitingStart)
+      ? startsPending(ctx, obs.cluster)
+      : undefined;
   const left = o.pendingUpdates?.ok ? o.pendingUpdates.value.changes.length : undefined;
   const message = `verified${left ? ` (${left} package(s) newly pending)` : ""}; returning guests`;
   return goto("Restoring", message, {
-    patch: noout.patch,
+    patch: { ...noout.patch, ...(started ? { migrations: started.list } : {}) },
     notes: [
       ...noout.notes,
+      ...(started?.notes ?? []),
       {
         step: "verify",
         outcome: "done",

@@ -6,7 +6,7 @@
  * Proxmox resumes a VM on the target before its task ends and holds `lock: migrate` until the end
  * (src/pve/REFERENCE-migration.md), so the arrival alone proves nothing.
  */
-import { lanesTaken } from "../in-flight.js";
+import { lanesFor } from "../in-flight.js";
 import { findMigrationTask, type ClusterObservation, type PveTask } from "../../../src/pve/index.js";
 import { cdromCommand, migrationCommand, migrationJobId } from "../commands.js";
 import { taskKey, type Needs, type Observation, type PatchContext } from "../observation.js";
@@ -43,11 +43,21 @@ export function migrationTaskNeeds(list: readonly Migration[]): NonNullable<Need
   return list.filter((m) => m.state === "Running").map((m) => ({ on: m.from, vmid: m.vmid }));
 }
 
-/** On its target, running (unless moved offline) and no longer locked. */
-function arrived(m: Migration, cluster: ClusterObservation): { ok: boolean; lock?: string } {
+/**
+ * An HA relocation off a node to be rebooted: once its task ended OK and the container is on its
+ * target, unlocked, the node is free of it; HA's start of it there (a CRM and an LRM round later)
+ * does not hold the reboot and is proven in Verifying (startsPending).
+ */
+function startLater(m: Migration, back: boolean): boolean {
+  return !back && m.mode === "ha" && m.type === "lxc" && m.restart === true;
+}
+
+/** On its target, running (unless moved offline, or started later) and no longer locked. */
+function arrived(m: Migration, cluster: ClusterObservation, back: boolean): { ok: boolean; lock?: string } {
   if (!cluster.resources.ok) return { ok: false };
   const g = cluster.resources.value.guests.find((x) => x.vmid === m.vmid);
-  const there = g !== undefined && g.node === m.to && (g.status === "running" || m.mode === "offline");
+  const running = g?.status === "running" || m.mode === "offline" || startLater(m, back);
+  const there = g !== undefined && g.node === m.to && running;
   if (!there) return { ok: false };
   return g.lock === undefined ? { ok: true } : { ok: false, lock: g.lock };
 }
@@ -62,6 +72,48 @@ function migrationTask(m: Migration, obs: Observation): PveTask | undefined {
     sinceSec: Number.isFinite(sinceSec) ? sinceSec : 0,
     ...(m.taskId !== undefined ? { upid: m.taskId } : {}),
   });
+}
+
+function guestRunningOn(m: Migration, cluster: ClusterObservation): boolean {
+  if (!cluster.resources.ok) return false;
+  const g = cluster.resources.value.guests.find((x) => x.vmid === m.vmid);
+  return g?.node === m.to && g.status === "running";
+}
+
+/**
+ * Verifying: the containers HA relocated off this node run on their targets. Done when none is
+ * left; a start not seen within HA_RELOCATE_START_AGAIN_BOUND_MS of the move fails, as it would have
+ * during the evacuation.
+ */
+export function startsPending(
+  ctx: PatchContext,
+  cluster: ClusterObservation,
+): { list: Migration[]; notes: HistoryNote[]; waiting: Migration[]; overdue?: string } {
+  const notes: HistoryNote[] = [];
+  const waiting: Migration[] = [];
+  let overdue: string | undefined;
+  const list = (ctx.status.migrations ?? []).map((m) => {
+    if (!m.awaitingStart) return m;
+    if (guestRunningOn(m, cluster)) {
+      notes.push({
+        step: "migrate",
+        outcome: "done",
+        message: `${m.type} ${m.vmid} runs on ${m.to} (HA started it)`,
+      });
+      const { awaitingStart: _a, ...rest } = m;
+      return rest;
+    }
+    const why = haRelocateOverdue(
+      ctx.now,
+      m.startedAt,
+      { running: false, endTime: Date.parse(m.finishedAt ?? "") / 1000 },
+      false,
+    );
+    if (why !== undefined) overdue ??= `${m.type} ${m.vmid} on ${m.to}: ${why}`;
+    waiting.push(m);
+    return m;
+  });
+  return { list, notes, waiting, ...(overdue ? { overdue } : {}) };
 }
 
 /** HA is not moving it and it is not there: the request was lost (e.g. a crash between intent and command). */
@@ -86,7 +138,7 @@ function follow(
     m.type === "lxc" &&
     (task === undefined || task.status === undefined || task.status === "OK");
   const overdue = relocating
-    ? haRelocateOverdue(ctx.now, m.startedAt, task, arrived(m, cluster).ok)
+    ? haRelocateOverdue(ctx.now, m.startedAt, task, arrived(m, cluster, back).ok)
     : undefined;
   if (overdue !== undefined) {
     out.changed = true;
@@ -100,7 +152,7 @@ function follow(
       out.changed = true;
       return { ...seen, state: "Failed", message: `task ${task.upid} ended: ${task.status ?? "unknown"}` };
     }
-    const there = arrived(m, cluster);
+    const there = arrived(m, cluster, back);
     if (!there.ok) {
       // The task ended OK; the cluster view may lag a little behind it (or the lock was left).
       if (there.lock !== undefined && seen.message !== `locked (${there.lock}) after its task ended OK`) {
@@ -110,20 +162,21 @@ function follow(
       return seen;
     }
     out.changed = true;
+    const later = startLater(m, back) && !guestRunningOn(m, cluster);
     out.notes.push({
       step: step(back),
       outcome: "done",
-      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (task ${task.upid} OK)`,
+      message: `${m.type} ${m.vmid} ${m.from} -> ${m.to} (task ${task.upid} OK${later ? "; HA starts it there" : ""})`,
       extra: { vmid: m.vmid, mode: m.mode, taskId: task.upid },
     });
-    return { ...seen, state: "Done", finishedAt: iso(ctx.now) };
+    return { ...seen, state: "Done", finishedAt: iso(ctx.now), ...(later ? { awaitingStart: true } : {}) };
   }
   // No task yet: the command may not have run (a crash between intent and command), HA may not
   // have started it, or it was refused before a task began (the job says so).
   if (m.mode === "ha") {
     // HA takes a request at its next round: asked again only when it has not after waitMs.
     const again = m.retryAt ? due(m.retryAt, ctx.now) : resendDue(ctx, m.startedAt);
-    if (!ctx.halt && !arrived(m, cluster).ok && haRequestLost(m, cluster) && again) {
+    if (!ctx.halt && !arrived(m, cluster, back).ok && haRequestLost(m, cluster) && again) {
       out.actions.push(...ejects(m, back));
       out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`, true));
       out.changed = true;
@@ -192,7 +245,8 @@ export function driveMigrations(
     };
     return out;
   }
-  startNext(ctx, out, back);
+  const options = obs.cluster?.options;
+  startNext(ctx, out, back, options?.ok ? options.value.haMaxWorkers : undefined);
   const mediaBack = back ? restoreMedia(ctx, out, obs) : true;
   if (out.list.every((m) => m.state === "Done") && mediaBack) out.outcome = "done";
   return out;
@@ -251,15 +305,20 @@ function ejects(m: Migration, back: boolean): Action[] {
 }
 
 /** Intent first: a crash after the write finds Running and checks the world before starting again. */
-function startNext(ctx: PatchContext, out: MigrationStep, back: boolean): void {
+function startNext(
+  ctx: PatchContext,
+  out: MigrationStep,
+  back: boolean,
+  haMaxWorkers: number | undefined,
+): void {
   if (ctx.halt) return;
-  const running = out.list.filter((m) => m.state === "Running").length;
-  // The lanes are the cluster's: other nodes' moves take theirs; returns yield to an evacuation (in-flight.ts).
-  let free = Math.max(0, ctx.spec.evacuation.maxParallelMigrations - running - lanesTaken(ctx, back));
+  const lane = (m: Migration) => ({ from: m.from, ha: m.mode === "ha" });
+  // The lanes are the cluster's: other nodes' moves take theirs; returns yield to an evacuation;
+  // HA bounds its own moves per source (in-flight.ts).
+  const lanes = lanesFor(ctx, out.list.filter((m) => m.state === "Running").map(lane), back, haMaxWorkers);
   out.list = out.list.map((m) => {
-    if (m.state !== "Planned" || free === 0) return m;
-    if (!due(m.retryAt, ctx.now)) return m;
-    free -= 1;
+    if (m.state !== "Planned" || !due(m.retryAt, ctx.now)) return m;
+    if (!lanes.take(lane(m))) return m;
     out.changed = true;
     out.actions.push(...ejects(m, back));
     out.actions.push(run(migrationCommand(ctx.hp, ctx.spec, m, back), `${step(back)} ${m.vmid}`));

@@ -1,7 +1,7 @@
 /** Pending and Preflight: reset for the cycle, then decide whether and how this node is patched. */
 import { parseDuration } from "../../../src/api/primitives.js";
 import { PveReason, unavailable, type NodeObservation } from "../../../src/pve/index.js";
-import { upgradeCommand } from "../commands.js";
+import { prefetchFresh, upgradeCommand } from "../commands.js";
 import { busyOr, packagePlan, skipMessage, upgradeMessage } from "./packages.js";
 import { decideRepair, repairing, repairNeeds, startRepair } from "./dpkg-repair.js";
 import { evaluateGates } from "../gates/index.js";
@@ -139,7 +139,11 @@ function decideFromObservation(ctx: PatchContext, node: NodeObservation, obs: Ob
       patch: { ...patch, rebootDecision: { required: true, reasons: reboot.reasons } },
     });
   }
-  const prep = { repairDpkg: pkgs.repair !== undefined, hold: [...pkgs.hold] };
+  const prep = {
+    repairDpkg: pkgs.repair !== undefined,
+    hold: [...pkgs.hold],
+    ...(prefetchFresh(ctx.status, ctx.now) ? { indexFresh: true } : {}),
+  };
   const command = upgradeCommand(ctx.hp, ctx.spec, prep);
   const message = upgradeMessage(changes.length, pkgs);
   return act([run(command, "upgrade")], {

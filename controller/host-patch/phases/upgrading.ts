@@ -27,7 +27,8 @@ export function decideUpgrading(ctx: PatchContext, obs: Observation): Transition
     // Recorded but not yet started (or the controller died between the two): start it. startJob
     // refuses an id that ever ran, so this never runs an upgrade twice.
     return (
-      halted(ctx, "upgrade") ?? act([run(upgradeCommand(ctx.hp, ctx.spec, prepOf(ctx.status)), "upgrade")])
+      halted(ctx, "upgrade") ??
+      act([run(upgradeCommand(ctx.hp, ctx.spec, prepOf(ctx.status, ctx.now)), "upgrade")])
     );
   }
   if (job.state === "running") return poll("Upgrading", ctx.status.message ?? "upgrading");

@@ -152,6 +152,15 @@ function haCurrent(req: ApiRequest): unknown {
   return rows;
 }
 
+/**
+ * GET /cluster/options — datacenter.cfg as PVE::API2::Cluster get_options returns it: the keys
+ * that are set (the simulator models `max_workers` only), nothing for unset ones.
+ */
+function clusterOptions(req: ApiRequest): unknown {
+  const c = clusterOf(req);
+  return c.maxWorkers !== undefined ? { max_workers: c.maxWorkers } : {};
+}
+
 /** GET /cluster/ha/status/manager_status — the CRM's raw status. */
 function haManagerStatus(req: ApiRequest): unknown {
   const { sim } = req;
@@ -239,6 +248,7 @@ export function registerClusterEndpoints(): void {
     { pattern: /^\/cluster\/ha\/status\/manager_status$/, params: {}, get: haManagerStatus },
     { pattern: /^\/cluster\/ha\/resources$/, params: { type: "string" }, get: haResources },
     { pattern: /^\/cluster\/tasks$/, params: {}, get: clusterTasks },
+    { pattern: /^\/cluster\/options$/, params: {}, get: clusterOptions },
     { pattern: /^\/nodes$/, params: {}, get: nodesList },
     { pattern: /^\/version$/, params: {}, get: version },
   ]);

@@ -293,6 +293,8 @@ async function restore(
   };
   sim.state.guests[String(vmid)] = g;
   g.lock = "create";
+  // pve-container create_vm forks the extraction as a 'vzrestore' worker after its early checks.
+  const task = type === "lxc" ? sim.startTask(host.name, "vzrestore", String(vmid)) : undefined;
   try {
     if (type === "lxc") log(`recovering backed-up configuration from '${archive.volid}'`);
     log(`restoring '${archive.volid}' now..`);
@@ -319,8 +321,10 @@ async function restore(
       );
       log("merging backed-up and given configuration..");
     } else log(`rescan volumes...`);
+    if (task) sim.finishTask(task, "OK");
   } finally {
     if (g.lock === "create") g.lock = undefined;
+    if (task && task.status === undefined) sim.finishTask(task, "interrupted by signal");
   }
   sim.events.emit("guest-changed", vmid);
   return 0;

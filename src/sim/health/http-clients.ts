@@ -1,7 +1,8 @@
 /**
- * `curl` and `wget` inside containers, for health probes run from inside (src/health/in-container.ts).
- * A container has curl or wget only when its package database has it installed (Alpine's BusyBox
- * always brings wget). Its network is its own: 127.0.0.1/localhost reaches only that container's
+ * `curl`, `wget` and `nc` inside containers, for health probes run from inside
+ * (src/health/in-container.ts). A container has them only when its package database has them
+ * installed (Alpine's BusyBox always brings wget and nc). bash's /dev/tcp is not modelled, so a tcp
+ * probe from inside a container without nc fails in the simulator (real Debian would connect). Its network is its own: 127.0.0.1/localhost reaches only that container's
  * health endpoints (the real loopback listeners of src/sim/health/servers.ts); any other port or
  * host refuses. Messages are curl 7.88 (Debian 12) and GNU wget 1.21 / BusyBox wget, as printed
  * with the options Refit uses.
@@ -13,6 +14,7 @@
  * exits 8 on an error status and 4 on a network failure, BusyBox exits 1 and says why.
  */
 import http from "node:http";
+import net from "node:net";
 import { registerCommands } from "../commands/registry.js";
 import type { CommandContext } from "../commands/types.js";
 import type { Place } from "../exec/place.js";
@@ -213,6 +215,40 @@ async function wget(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+/**
+ * `nc -z [-w secs] host port` (netcat-openbsd on Debian, BusyBox nc on Alpine): exit 0 when the port
+ * accepts a connection, 1 otherwise, silent without -v. Only the container's own endpoints listen.
+ */
+async function nc(ctx: CommandContext): Promise<number> {
+  const args = ctx.argv.slice(1);
+  let zero = false;
+  let wait = 0;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-z") zero = true;
+    else if (a === "-w") wait = Number(args[++i]);
+    else if (a.startsWith("-")) return unsupported(ctx, "nc", a);
+    else rest.push(a);
+  }
+  const [host, portText] = rest;
+  const port = Number(portText);
+  if (!zero || host === undefined || !Number.isInteger(port))
+    return unsupported(ctx, "nc", "without -z host port");
+  const own = ctx.place.kind === "container" ? ctx.place.guest.health.map((h) => h.port) : [];
+  if (!["127.0.0.1", "localhost", "::1"].includes(host) || !own.includes(port)) return 1;
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    const done = (code: number): void => {
+      s.destroy();
+      resolve(code);
+    };
+    if (wait > 0) s.setTimeout(wait * 1000, () => done(1));
+    s.once("connect", () => done(0));
+    s.once("error", () => done(1));
+  });
+}
+
 function unsupported(ctx: CommandContext, cmd: string, opt: string): number {
   ctx.err(`${cmd}: option ${opt} is not modelled by the simulator\n`);
   return 2;
@@ -225,5 +261,11 @@ registerCommands([
     path: "/usr/bin/wget",
     available: (p) => installed(p, "wget") || isAlpine(p),
     handler: wget,
+  },
+  {
+    name: "nc",
+    path: "/usr/bin/nc",
+    available: (p) => installed(p, "netcat-openbsd") || installed(p, "netcat-traditional") || isAlpine(p),
+    handler: nc,
   },
 ]);

@@ -388,6 +388,7 @@ export function buildState(fleet: Fleet, now: number): SimState {
       lrm: {},
       backups: [],
       twoNode: c.twoNode,
+      ...(c.maxWorkers !== undefined ? { maxWorkers: c.maxWorkers } : {}),
       ...(c.qdevice
         ? {
             qdevice: {

@@ -357,6 +357,8 @@ export interface ClusterState {
 
   /** votequorum's two_node (and wait_for_all with it). */
   twoNode: boolean;
+  /** datacenter.cfg `max_workers`, when set. */
+  maxWorkers?: number;
   /** The QDevice: the votes it gives, and whether corosync-qnetd answers. */
   qdevice?: { votes: number; alive: boolean };
 }

@@ -28,12 +28,20 @@ import { onLrmShutdown, shutdownGuest, startGuest, stopGuest } from "./power.js"
  * state (wait_for_agent_lock → active once it has active services; active → maintenance at once
  * when maintenance is requested, while its services are still there; maintenance → active when
  * the request is gone and the node is empty), runs the migrations, starts and stops the CRM asked
- * for (at most 4 workers), and writes its status. The CRM sees an LRM's results in its next round.
+ * for (at most datacenter.cfg `max_workers`, default 4, at once: run_workers keeps starting the
+ * round's queued work as workers end, for up to 8 s of the round), and writes its status. The CRM
+ * sees an LRM's results in its next round.
  */
 
 const FENCE_AFTER_SECONDS = 120;
 /** datacenter.cfg `max_workers` default (PVE::HA::Env::PVE2::get_max_workers). */
 const MAX_WORKERS = 4;
+/** LRM.pm run_workers: queued work is started, as workers end, for this long after a round starts. */
+const RUN_WORKERS_SECONDS = 8;
+
+function maxWorkers(c: ClusterState): number {
+  return c.maxWorkers ?? MAX_WORKERS;
+}
 /** LRM.pm: `$max_active_idle_rounds`: an active LRM without services goes idle after these rounds. */
 const MAX_ACTIVE_IDLE_ROUNDS = 60;
 
@@ -397,13 +405,27 @@ async function haStop(sim: Sim, g: GuestState, timeout: number | undefined, reas
   });
 }
 
-/** LRM.pm manage_resources: run what the CRM asks of this node's services. */
-function manageResources(sim: Sim, c: ClusterState, host: HostState): void {
+/**
+ * LRM.pm manage_resources: run what the CRM asks of this node's services. Returns the services
+ * left queued because every worker was busy; `only` restricts a later pass of the same round to
+ * those (run_workers starts the round's queue, never work the CRM asked for after it began).
+ */
+function manageResources(
+  sim: Sim,
+  c: ClusterState,
+  host: HostState,
+  only?: ReadonlySet<number>,
+): Set<number> {
   const node = host.name;
+  const queued = new Set<number>();
   for (const g of haServices(sim, c)) {
     const ha = g.ha!;
     if (haServiceNode(g) !== node || busy.has(g)) continue;
-    if ((workers.get(node) ?? 0) >= MAX_WORKERS) return;
+    if (only && !only.has(g.vmid)) continue;
+    if ((workers.get(node) ?? 0) >= maxWorkers(c)) {
+      queued.add(g.vmid);
+      continue;
+    }
     const done = ha.result?.uid === ha.uid;
     switch (ha.runtime) {
       case "started":
@@ -454,14 +476,15 @@ function manageResources(sim: Sim, c: ClusterState, host: HostState): void {
         break;
     }
   }
+  return queued;
 }
 
-/** One LRM round (LRM.pm work()). */
-function lrmRound(sim: Sim, c: ClusterState, host: HostState, d: LrmDaemon): void {
+/** One LRM round (LRM.pm work()); returns the work left queued for busy workers. */
+function lrmRound(sim: Sim, c: ClusterState, host: HostState, d: LrmDaemon): Set<number> {
   const q = quorate(sim, c);
   if (d.fresh) {
     // The first round writes the status, which needs quorum ("do nothing" until then).
-    if (!q) return;
+    if (!q) return new Set();
     d.fresh = false;
   }
   if (!d.shuttingDown) {
@@ -493,8 +516,31 @@ function lrmRound(sim: Sim, c: ClusterState, host: HostState, d: LrmDaemon): voi
       } else if (d.mode !== "maintenance") d.state = q ? "active" : "lost_agent_lock";
       break;
   }
-  if (!d.shuttingDown && (d.state === "active" || d.state === "maintenance")) manageResources(sim, c, host);
+  const queued =
+    !d.shuttingDown && (d.state === "active" || d.state === "maintenance")
+      ? manageResources(sim, c, host)
+      : new Set<number>();
   if (q) writeLrm(sim, c, host, d);
+  return queued;
+}
+
+/** LRM.pm run_workers: the round's queued work starts as workers end, checked every second for 8 s. */
+async function runQueued(
+  sim: Sim,
+  c: ClusterState,
+  host: HostState,
+  d: LrmDaemon,
+  queued: Set<number>,
+): Promise<number> {
+  let waited = 0;
+  while (queued.size > 0 && waited < RUN_WORKERS_SECONDS) {
+    await sim.sleep(1);
+    waited += 1;
+    if (d.shuttingDown || d.exited || daemons.get(host) !== d || !lrmRunning(host)) break;
+    if (!quorate(sim, c) || (d.state !== "active" && d.state !== "maintenance")) break;
+    queued = manageResources(sim, c, host, queued);
+  }
+  return waited;
 }
 
 function daemonFor(host: HostState): LrmDaemon | undefined {
@@ -520,6 +566,7 @@ function lrmLoop(sim: Sim, c: ClusterState, host: HostState, index: number): voi
   sim.spawn(`ha lrm ${host.name}`, async () => {
     // LRMs and the CRM run unsynchronised on real nodes; offset each LRM from the CRM's rounds.
     await sim.sleep(sim.timing.haRoundSeconds * (0.15 + 0.3 * (index % 3)));
+    let spent = 0;
     for (;;) {
       const d = daemons.get(host);
       const alive = d !== undefined && d.key === daemonKey(host) && lrmRunning(host) && !d.exited;
@@ -528,7 +575,8 @@ function lrmLoop(sim: Sim, c: ClusterState, host: HostState, index: number): voi
         : d.state === "active"
           ? sim.timing.haRoundSeconds
           : sim.timing.haRoundSeconds / 2;
-      await sim.sleep(period);
+      await sim.sleep(Math.max(0, period - spent));
+      spent = 0;
       const cur = daemonFor(host);
       if (!cur) {
         // The process is gone; its last status stays in the cluster file system.
@@ -540,7 +588,9 @@ function lrmLoop(sim: Sim, c: ClusterState, host: HostState, index: number): voi
         continue;
       }
       if (cur.shuttingDown || cur.exited) continue;
-      lrmRound(sim, c, host, cur);
+      const queued = lrmRound(sim, c, host, cur);
+      // The round's length includes run_workers (work() sleeps out the rest of its ~10 s).
+      spent = await runQueued(sim, c, host, cur, queued);
     }
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   resumeBackup,
+  resumeRollback,
   type BackupResumeObservation,
 } from "../../../controller/guest-update/backup/resume.js";
 import { parseSnapshotList } from "../../../src/pve/snapshots.js";
@@ -79,5 +80,69 @@ describe("resumeBackup after a crash in BackingUp", () => {
     ],
   ] as const)("%s", (_case, o, expected) => {
     expect(row(o as Partial<BackupResumeObservation>)).toEqual(expected);
+  });
+});
+
+describe("resumeRollback after a crash in RollingBack", () => {
+  const since = Date.parse("2026-03-04T06:00:00Z");
+  const task = (type: string, startSec: number, status: string | undefined) => ({
+    upid: `UPID:pve1:1:1:${startSec.toString(16)}:${type}:120:root@pam:`,
+    node: "pve1",
+    type,
+    id: "120",
+    user: "root@pam",
+    startTime: startSec,
+    endTime: status === undefined ? undefined : startSec + 5,
+    status,
+    running: status === undefined,
+  });
+  const after = since / 1000 + 10;
+  const snapshotIntent = { kind: "snapshot" as const, name };
+  const restoreIntent = { kind: "vzdump" as const, volid: "pbs:backup/vzdump-lxc-120-x.tar.zst" };
+  const rb = (o: Partial<Parameters<typeof resumeRollback>[0]>) => {
+    const r = resumeRollback({
+      vmid: 120,
+      intent: snapshotIntent,
+      since,
+      lock: undefined,
+      tasks: [],
+      running: true,
+      ...o,
+    });
+    return "steps" in r ? [r.kind, r.steps.map((s) => s.argv.join(" "))] : [r.kind];
+  };
+
+  it.each([
+    [
+      "our rollback task finished OK, container running: done",
+      { tasks: [task("vzrollback", after, "OK")] },
+      ["done", []],
+    ],
+    [
+      "finished OK but stopped: start it",
+      { tasks: [task("vzrollback", after, "OK")], running: false },
+      ["done", ["pct start 120"]],
+    ],
+    ["still running: wait", { tasks: [task("vzrollback", after, undefined)] }, ["inProgress"]],
+    ["failed: say so", { tasks: [task("vzrollback", after, "snapshot 'x' does not exist")] }, ["failed"]],
+    [
+      "an older rollback task is not this one: run it",
+      { tasks: [task("vzrollback", since / 1000 - 3600, "OK")] },
+      ["notDone"],
+    ],
+    ["lock rollback left, no task: unlock, run again", { lock: "rollback" }, ["cleanup", ["pct unlock 120"]]],
+    ["someone's backup lock: not ours to clear", { lock: "backup" }, ["notDone"]],
+    [
+      "restore proven by its vzrestore task",
+      { intent: restoreIntent, tasks: [task("vzrestore", after, "OK")], running: false },
+      ["done", ["pct start 120"]],
+    ],
+    [
+      "restore interrupted with lock create: unlock, run again",
+      { intent: restoreIntent, lock: "create" },
+      ["cleanup", ["pct unlock 120"]],
+    ],
+  ] as const)("%s", (_case, o, expected) => {
+    expect(rb(o as Partial<Parameters<typeof resumeRollback>[0]>)).toEqual(expected);
   });
 });
