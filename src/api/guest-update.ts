@@ -173,7 +173,9 @@ export const guestUpdateStatus = z.strictObject({
   startedForUpdate: z
     .boolean()
     .optional()
-    .describe("The container was stopped and Refit started it for the update (preflight.requireRunning false); it is shut down again at the end"),
+    .describe(
+      "The container was stopped and Refit started it for the update (preflight.requireRunning false); it is shut down again at the end",
+    ),
   lastError: lastError.optional().describe("The most recent error; cleared when the update succeeds"),
 });
 export type GuestUpdateStatus = z.infer<typeof guestUpdateStatus>;
