@@ -388,7 +388,7 @@ describe("crash points: killed right after EVERY durable write and right before 
     const runs = await enumerate(points("write", totals.writes));
     const bad = runs.filter((r) => r.violations.length > 0);
     expect(bad.length, describeViolations(runs)).toBe(0);
-  }, 240_000);
+  }, 480_000);
 
   it("action:N for every N from 1 to the remote actions of a clean cycle", async () => {
     if (totals.actions === 0) {
