@@ -3,6 +3,12 @@ import type { Clock } from "../src/clock.js";
 import { MutexTable } from "../src/schedule/index.js";
 import { DEFAULT_TIMING, type Deps, type Notifier, type Timing } from "./context.js";
 import { Fleet } from "./fleet/cluster-access.js";
+import { runProbe } from "../src/health/index.js";
+import { RUNNERS } from "../src/runners/index.js";
+import type { RunnerLookup } from "./guest-update/observation.js";
+import { GuestUpdateReconciler } from "./guest-update/reconciler.js";
+import { GuestUpdatePlanReconciler, type GuestPlanOptions } from "./guest-update-plan/reconciler.js";
+import { GuestUpdatePolicyReconciler } from "./guest-update-plan/policy-status.js";
 import { HostPatchReconciler } from "./host-patch/reconciler.js";
 import { HostPatchPlanReconciler } from "./host-patch-plan/reconciler.js";
 import { MaintenanceWindowReconciler } from "./maintenance-window/reconciler.js";
@@ -27,7 +33,14 @@ export interface ControllerOptions {
   notifier?: Notifier;
   /** Watch the desired-state directory for edits; default true. */
   watch?: boolean;
+  /** Runner plugins of the guest update flow (default the registry); a type without one Blocks its update. */
+  guestRunners?: RunnerLookup;
+  /** GuestUpdatePlan options: a partial run (`refit run --plan --vmid`), a test inventory. */
+  guestPlans?: GuestPlanOptions;
 }
+
+/** Every runner of the registry (src/runners/registry.ts), by type. */
+const REGISTRY: RunnerLookup = (type) => RUNNERS[type];
 
 /** The controller in file mode: a FileStore, a manager and one reconciler per kind. */
 export class Controller {
@@ -37,6 +50,8 @@ export class Controller {
     readonly deps: Deps,
     /** Host patch plans reconciled at least once by this process. */
     readonly plansSeen: ReadonlySet<string>,
+    /** Guest update plans reconciled at least once by this process. */
+    readonly guestPlansSeen: ReadonlySet<string> = new Set(),
   ) {}
 
   static async open(opts: ControllerOptions): Promise<Controller> {
@@ -79,12 +94,16 @@ export class Controller {
       concurrency: opts.concurrency ?? 4,
     });
     const plans = new HostPatchPlanReconciler(deps);
+    const guestPlans = new GuestUpdatePlanReconciler(deps, opts.guestPlans);
     manager
       .register(new ProxmoxClusterReconciler(deps))
       .register(new MaintenanceWindowReconciler(deps))
-      .register(plans)
-      .register(new HostPatchReconciler(deps));
-    return new Controller(store, manager, deps, plans.seen);
+      .register(guestPlans)
+      .register(new GuestUpdatePolicyReconciler(deps))
+      .register(new GuestUpdateReconciler(deps, { runners: opts.guestRunners ?? REGISTRY, runProbe }));
+    // A partial run acts on one guest plan only: host plans are not reconciled at all.
+    if (!opts.guestPlans?.partial) manager.register(plans).register(new HostPatchReconciler(deps));
+    return new Controller(store, manager, deps, plans.seen, guestPlans.seen);
   }
 
   async start(): Promise<void> {

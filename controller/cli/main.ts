@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerCrds } from "./commands/crds.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerPlan } from "./commands/plan.js";
+import { registerRollback } from "./commands/rollback.js";
 import { registerRun } from "./commands/run.js";
 import { registerSim } from "./commands/sim.js";
 import { registerStatus } from "./commands/status.js";
@@ -41,6 +42,7 @@ Docs: README.md and docs/ in the Refit repository.`,
   registerRun(program, io, setExit);
   registerPlan(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerRollback(program, io, setExit);
   registerSim(program, io, setExit);
   registerDemo(program, io, setExit);
   for (const c of program.commands) {

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { withRules } from "./cel.js";
 import { guestSelector } from "./guest-selector.js";
-import { cycleId, timestamp } from "./guest-update.js";
+import { cycleId, nodeName, timestamp } from "./guest-update.js";
 export * from "./guest-policy.js";
 import { baseStatusShape, kindSchema } from "./meta.js";
 import { concurrencySpec, schedulingShape } from "./plan-common.js";
-import { objectRef } from "./primitives.js";
+import { planOutcome } from "./host-patch-plan.js";
+import { duration, objectRef, vmid } from "./primitives.js";
 import { guestPolicyShape } from "./guest-policy.js";
 
 export const guestConcurrencySpec = withRules(
@@ -17,6 +18,19 @@ export const guestConcurrencySpec = withRules(
       .min(1)
       .optional()
       .describe("Containers updated at once on one node; default maxParallel"),
+    rateLimit: z
+      .strictObject({
+        starts: z.number().int().min(1).max(10000).describe("Updates started at most per interval"),
+        interval: duration.describe("The sliding interval, e.g. 10m"),
+      })
+      .optional()
+      .describe("At most this many containers start their update in any sliding interval"),
+    maxRunTime: duration
+      .optional()
+      .describe(
+        "No container starts once this long has passed since the cycle began (updates in flight finish); " +
+          "the rest wait for the next cycle",
+      ),
   }),
   [
     {
@@ -71,6 +85,11 @@ export const guestUpdateCounts = z.strictObject({
   failed: count.describe("Failed, rollback failed or not attempted"),
   rolledBack: count.describe("Failed and restored from the backup"),
   blocked: count.describe("Held by a gate (stopped, locked, preflight failed)"),
+  skipped: count.describe("Nothing to update"),
+  notStarted: count.describe(
+    "Cut off: the window closed, maxRunTime passed or the plan stalled before they started",
+  ),
+  conflicts: count.describe("Selected by another plan or by two policies: not touched"),
 });
 export type GuestUpdateCounts = z.infer<typeof guestUpdateCounts>;
 
@@ -79,12 +98,43 @@ export const guestUpdatePlanStatus = z.strictObject({
   phase: guestUpdatePlanPhase.default("Idle").describe("Where the plan stands; conditions carry the details"),
   counts: guestUpdateCounts.prefault({}).describe("Containers of the current (or last) cycle by outcome"),
   currentCycle: cycleId.optional().describe("Id of the cycle in progress"),
+  outcome: planOutcome.optional(),
+  cycleTargets: z
+    .array(
+      z.strictObject({
+        vmid: vmid.describe("The container"),
+        node: nodeName.describe("Node hosting it when the cycle was planned"),
+        name: z.string().optional().describe("Container name"),
+        policy: z.string().min(1).optional().describe("The GuestUpdatePolicy applied to it"),
+        notBefore: timestamp.describe("Earliest start: the cycle start plus its seeded jitter"),
+        startedAt: timestamp
+          .optional()
+          .describe("When the plan started it (recorded before its GuestUpdate is made)"),
+      }),
+    )
+    .optional()
+    .describe("The containers of the current (or last) cycle, recorded in the write that starts it"),
+  cycleVmids: z
+    .array(vmid)
+    .optional()
+    .describe("A partial cycle (refit run --plan --vmid): only these containers were asked for"),
+  conflicts: z
+    .array(
+      z.strictObject({
+        vmid: vmid.describe("The container selected twice"),
+        with: z.array(z.string().min(1)).min(1).describe("The other objects selecting it (Kind/name)"),
+      }),
+    )
+    .optional()
+    .describe("Containers this plan leaves alone because another plan or a second policy selects them too"),
+  waitingSince: timestamp.optional().describe("When the plan began waiting for the plans it runs after"),
   lastCycle: z
     .strictObject({
       id: cycleId.optional().describe("Cycle id"),
       startedAt: timestamp.describe("When the cycle started"),
       finishedAt: timestamp.optional().describe("When its last container reached a final phase"),
       reportPath: z.string().min(1).optional().describe("Where the cycle report was written"),
+      partial: z.boolean().optional().describe("True for a partial cycle over some containers only"),
     })
     .optional()
     .describe("The last cycle that started"),

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { guestUpdate } from "./guest-update.js";
 import { guestUpdatePlan } from "./guest-update-plan.js";
+import { guestUpdatePolicy } from "./guest-update-policy.js";
 import { hostPatch } from "./host-patch.js";
 import { hostPatchPlan } from "./host-patch-plan.js";
 import { maintenanceWindow } from "./maintenance-window.js";
@@ -108,8 +109,23 @@ export const KINDS = {
       ready,
       phase,
       { name: "Cluster", type: "string", jsonPath: ".spec.clusterRef.name" },
-      { name: "Succeeded", type: "integer", jsonPath: ".status.succeeded" },
-      { name: "Targets", type: "integer", jsonPath: ".status.targets" },
+      { name: "Succeeded", type: "integer", jsonPath: ".status.counts.succeeded" },
+      { name: "Targets", type: "integer", jsonPath: ".status.counts.targets" },
+      reason,
+      age,
+    ],
+  },
+  GuestUpdatePolicy: {
+    kind: "GuestUpdatePolicy",
+    plural: "guestupdatepolicies",
+    singular: "guestupdatepolicy",
+    shortNames: ["gupol"],
+    schema: guestUpdatePolicy,
+    child: false,
+    printerColumns: [
+      ready,
+      { name: "Plan", type: "string", jsonPath: ".spec.planRef.name" },
+      { name: "Exclude", type: "boolean", jsonPath: ".spec.exclude" },
       reason,
       age,
     ],

@@ -286,7 +286,18 @@ describe("GuestUpdatePlan: defaults", () => {
     const plan = guestUpdatePlan.parse({ ...minimal(), status: {} });
     expect(plan.status).toEqual({
       phase: "Idle",
-      counts: { targets: 0, pending: 0, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0, blocked: 0 },
+      counts: {
+        targets: 0,
+        pending: 0,
+        inProgress: 0,
+        succeeded: 0,
+        failed: 0,
+        rolledBack: 0,
+        blocked: 0,
+        skipped: 0,
+        notStarted: 0,
+        conflicts: 0,
+      },
     });
   });
 });
@@ -700,7 +711,7 @@ const badValues: BadValue[] = [
   ["status phase Running", fixture, ["status", "phase"], "Running"],
   ["status count negative", fixture, ["status", "counts", "targets"], -1],
   ["status count fractional", fixture, ["status", "counts", "failed"], 0.5],
-  ["status counts unknown field", fixture, ["status", "counts", "skipped"], 1, ["status", "counts"]],
+  ["status counts unknown field", fixture, ["status", "counts", "ignored"], 1, ["status", "counts"]],
   ["status currentCycle invalid", fixture, ["status", "currentCycle"], "cycle 1"],
   ["status lastCycle startedAt missing", fixture, ["status", "lastCycle", "startedAt"], undefined],
   [

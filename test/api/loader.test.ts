@@ -12,7 +12,7 @@ async function withExtraFile(name: string, text: string) {
   return { result, lines: result.issues.map((i) => rel(formatIssue(i))), dir };
 }
 
-const EXAMPLE_OBJECTS = 9;
+const EXAMPLE_OBJECTS = 10;
 
 const window = (name: string, extra = "") => `
 apiVersion: refit.dev/v1alpha1
@@ -48,6 +48,7 @@ describe("desired-state loader", () => {
     expect([...kinds].sort()).toEqual(
       [
         "GuestUpdatePlan",
+        "GuestUpdatePolicy",
         "HostPatchPlan",
         "MaintenanceWindow",
         "NotificationChannel",
@@ -217,7 +218,7 @@ spec: {schedule: "0 1 * * *", duration: 1h}
     expect(lines).toEqual([
       "misc.yaml:2:7: HostPatch/made-by-hand kind: HostPatch objects are made by the controller, one per target of a plan; declare the plan instead",
       expect.stringMatching(
-        /^misc\.yaml:7:7: Deployment\/d kind: unknown kind \(expected one of ProxmoxCluster, HostPatchPlan, GuestUpdatePlan, MaintenanceWindow, NotificationChannel, got "Deployment"\)$/,
+        /^misc\.yaml:7:7: Deployment\/d kind: unknown kind \(expected one of ProxmoxCluster, HostPatchPlan, GuestUpdatePlan, GuestUpdatePolicy, MaintenanceWindow, NotificationChannel, got "Deployment"\)$/,
       ),
       'misc.yaml:10:13: MaintenanceWindow/v1 apiVersion: unsupported apiVersion (expected refit.dev/v1alpha1, got "refit.dev/v1")',
       "misc.yaml:15:1: expected an object with apiVersion, kind, metadata and spec, got a list",

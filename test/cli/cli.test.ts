@@ -28,7 +28,7 @@ describe("refit CLI", () => {
     const r = await refit(["validate", "desired-state"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("desired-state: 9 objects in 7 files are valid");
+    expect(r.stdout).toContain("desired-state: 10 objects in 8 files are valid");
   });
 
   it("rejects a broken copy: exit 2 with file:line:col messages on stderr", async () => {
@@ -97,7 +97,7 @@ spec:
       (d) => (d.toJS() as { metadata: { name: string } }).metadata.name,
     );
     expect(names).toContain("hostpatchplans.refit.dev");
-    expect(names).toHaveLength(7);
+    expect(names).toHaveLength(8);
   });
 
   it("prints its version", async () => {

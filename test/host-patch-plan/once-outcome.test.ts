@@ -93,16 +93,27 @@ describe("run --once from status.outcome", () => {
     expect(out).toEqual({ done: false });
   });
 
-  it("GuestUpdatePlans are reported as not handled", async () => {
-    const guest = { ...plan("apps", undefined), kind: "GuestUpdatePlan" } as RefitObject;
-    const out = await onceOutcome(storeOf([plan("a", "Converged"), guest]), SINCE, { seen: seenAll("a") });
+  it("GuestUpdatePlans settle on their own outcome, like host patch plans", async () => {
+    const guest = { ...plan("apps", "Converged"), kind: "GuestUpdatePlan" } as RefitObject;
+    const waiting = { ...plan("apps", "Progressing"), kind: "GuestUpdatePlan" } as RefitObject;
+    const seen = { seen: seenAll("a"), guestSeen: seenAll("apps") };
+    expect(await onceOutcome(storeOf([plan("a", "Converged"), waiting]), SINCE, seen)).toEqual({
+      done: false,
+    });
+    const out = await onceOutcome(storeOf([plan("a", "Converged"), guest]), SINCE, seen);
     expect(out).toMatchObject({
       done: true,
       code: 0,
-      summary: [
-        "HostPatchPlan/a: converged (why)",
-        "GuestUpdatePlan/apps: not handled by this version (guest updates come later)",
-      ],
+      summary: ["HostPatchPlan/a: converged (why)", "GuestUpdatePlan/apps: converged (why)"],
     });
+  });
+
+  it("a partial run (--plan) waits for its one guest plan only", async () => {
+    const guest = { ...plan("apps", "Stalled"), kind: "GuestUpdatePlan" } as RefitObject;
+    const out = await onceOutcome(storeOf([plan("a", undefined), guest]), SINCE, {
+      guestSeen: seenAll("apps"),
+      only: "apps",
+    });
+    expect(out).toMatchObject({ done: true, code: 1, summary: ["GuestUpdatePlan/apps: stalled (why)"] });
   });
 });

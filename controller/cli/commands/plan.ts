@@ -7,13 +7,30 @@ import { errorMessage } from "../../../src/errors.js";
 import { ClusterAccess } from "../../fleet/cluster-access.js";
 import { previewHostPatchPlan, renderPreview, type PlanPreview } from "../../host-patch/dry-run.js";
 import { selectNodes } from "../../host-patch-plan/targets.js";
+import type { GuestUpdatePlan } from "../../../src/api/guest-update-plan.js";
+import type { GuestUpdatePolicy } from "../../../src/api/guest-update-policy.js";
+import { listContainers } from "../../guest-update-plan/observe.js";
+import {
+  previewGuestPlan,
+  renderGuestPreview,
+  type GuestPlanPreview,
+} from "../../guest-update-plan/preview.js";
+import type { GuestView } from "../../guest-update-plan/select.js";
+import { planSelection } from "../../guest-update-plan/selection.js";
 import { EXIT } from "../exit-codes.js";
+import { parseVmidList } from "./run.js";
 import type { Io } from "../io.js";
 
 export interface PlanOptions {
   desired: string;
   json: boolean;
   selfNode?: string;
+  /** Only this plan (a GuestUpdatePlan or HostPatchPlan name). */
+  plan?: string;
+  /** With --plan: only these containers. */
+  vmid?: string;
+  /** Test seam: how a guest plan's cluster lists its containers (default over SSH). */
+  inventory?: (cluster: ProxmoxCluster) => Promise<GuestView[]>;
 }
 
 /** The dry run: observes with read-only commands and prints what `run` would do. */
@@ -29,14 +46,27 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
       .filter((o) => o.kind === "ProxmoxCluster")
       .map((o) => [o.name, o.object as ProxmoxCluster]),
   );
+  const vmids = opts.vmid !== undefined ? parseVmidList(opts.vmid) : undefined;
+  if (opts.vmid !== undefined && (!vmids || opts.plan === undefined)) {
+    io.err(`refit plan: --vmid needs --plan NAME and a list like 110,111 or 200-205 (got ${opts.vmid})`);
+    return EXIT.invalid;
+  }
+  if (
+    opts.plan !== undefined &&
+    !loaded.objects.some((o) => o.kind.endsWith("Plan") && o.name === opts.plan)
+  ) {
+    io.err(`refit plan: --plan ${opts.plan}: no plan of that name in ${opts.desired}`);
+    return EXIT.invalid;
+  }
   const previews: PlanPreview[] = [];
+  const guestPreviews: GuestPlanPreview[] = [];
   const skipped: string[] = [];
   let failed = false;
-  for (const o of loaded.objects) {
-    if (o.kind === "GuestUpdatePlan") {
-      skipped.push(`GuestUpdatePlan/${o.name}: guest updates are not previewed by this version`);
-      continue;
-    }
+  const wanted = loaded.objects.filter((o) => opts.plan === undefined || o.name === opts.plan);
+  const guests = await previewGuests(loaded.objects, wanted, clusters, opts, vmids, io);
+  failed ||= guests.failed;
+  guestPreviews.push(...guests.previews);
+  for (const o of wanted) {
     if (o.kind !== "HostPatchPlan") continue;
     const plan = o.object as HostPatchPlan;
     if (plan.spec.profile !== "pve") {
@@ -63,12 +93,58 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
       access.close();
     }
   }
-  if (opts.json) io.out(JSON.stringify({ plans: previews, skipped }, null, 2));
+  if (opts.json) io.out(JSON.stringify({ plans: previews, guestPlans: guestPreviews, skipped }, null, 2));
   else {
     for (const p of previews) for (const line of renderPreview(p)) io.out(line);
+    for (const p of guestPreviews) for (const line of renderGuestPreview(p)) io.out(line);
     for (const s of skipped) io.out(s);
   }
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+/** Each wanted GuestUpdatePlan's targets per container, from one `/cluster/resources` read per cluster. */
+async function previewGuests(
+  all: readonly { kind: string; name: string; object: unknown }[],
+  wanted: readonly { kind: string; name: string; object: unknown }[],
+  clusters: ReadonlyMap<string, ProxmoxCluster>,
+  opts: PlanOptions,
+  vmids: number[] | undefined,
+  io: Io,
+): Promise<{ previews: GuestPlanPreview[]; failed: boolean }> {
+  const plans = all.filter((o) => o.kind === "GuestUpdatePlan").map((o) => o.object as GuestUpdatePlan);
+  const policies = all
+    .filter((o) => o.kind === "GuestUpdatePolicy")
+    .map((o) => o.object as GuestUpdatePolicy);
+  const inventories = new Map<string, Promise<GuestView[]>>();
+  const previews: GuestPlanPreview[] = [];
+  let failed = false;
+  for (const o of wanted.filter((x) => x.kind === "GuestUpdatePlan")) {
+    const plan = o.object as GuestUpdatePlan;
+    const cluster = clusters.get(plan.spec.clusterRef.name);
+    if (!cluster) continue;
+    let list = inventories.get(cluster.metadata.name);
+    if (!list) {
+      list = opts.inventory ? opts.inventory(cluster) : listOver(cluster, opts.desired);
+      inventories.set(cluster.metadata.name, list);
+    }
+    try {
+      const selection = planSelection(plan, plans, policies, await list);
+      previews.push(previewGuestPlan(plan, policies, selection, vmids));
+    } catch (err) {
+      failed = true;
+      io.err(`GuestUpdatePlan/${o.name}: cannot be previewed: ${errorMessage(err)}`);
+    }
+  }
+  return { previews, failed };
+}
+
+async function listOver(cluster: ProxmoxCluster, desired: string): Promise<GuestView[]> {
+  const access = new ClusterAccess(cluster, { baseDir: resolve(desired) });
+  try {
+    return await listContainers(access);
+  } finally {
+    access.close();
+  }
 }
 
 export function registerPlan(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -80,6 +156,8 @@ export function registerPlan(program: Command, io: Io, setExit: (code: number) =
     .option("-d, --desired <dir>", "desired-state directory", "desired-state")
     .option("--json", "machine-readable output", false)
     .option("--self-node <name>", "the cluster node the controller runs on (patched last)")
+    .option("--plan <name>", "only this plan")
+    .option("--vmid <list>", "with --plan: only these containers of a GuestUpdatePlan, e.g. 110,111")
     .action(async (opts: PlanOptions) => {
       setExit(await planCommand(opts, io));
     });

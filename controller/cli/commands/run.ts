@@ -4,6 +4,7 @@ import type { HostPatchPlan, PlanOutcomeState } from "../../../src/api/host-patc
 import { ScaledClock, systemClock, type Clock } from "../../../src/clock.js";
 import { createLogger, type Logger } from "../../../src/log/logger.js";
 import { Controller } from "../../app.js";
+import type { GuestPlanOptions } from "../../guest-update-plan/reconciler.js";
 import type { Timing } from "../../context.js";
 import { DEFAULT_KILL_SWITCH_PATH } from "../../runtime/kill-switch.js";
 import type { ObjectStore } from "../../runtime/store.js";
@@ -21,6 +22,11 @@ export interface RunOptions {
   timing?: Partial<Timing>;
   /** Real milliseconds between --once checks. */
   checkEveryMs?: number;
+  /** `--plan NAME [--vmid …]`: a partial run of one guest update plan. */
+  plan?: string;
+  vmids?: number[];
+  /** Test seam: how the guest plans list the cluster's containers. */
+  guestPlans?: Omit<GuestPlanOptions, "partial">;
 }
 
 export type OnceOutcome = { done: false } | { done: true; code: number; summary: string[] };
@@ -28,8 +34,12 @@ export type OnceOutcome = { done: false } | { done: true; code: number; summary:
 export interface OnceOptions {
   /** Whether the kill switch is present now: a Halted outcome left from before it was removed does not count. */
   killSwitchPresent?: boolean;
-  /** Plans this run has reconciled: only their status speaks for this run. */
+  /** Host patch plans this run has reconciled: only their status speaks for this run. */
   seen?: ReadonlySet<string>;
+  /** Guest update plans this run has reconciled. */
+  guestSeen?: ReadonlySet<string>;
+  /** A partial run: only this guest plan counts. */
+  only?: string;
 }
 
 /** What each outcome means to `run --once`: not settled yet, or settled with how it is reported. */
@@ -60,24 +70,24 @@ export async function onceOutcome(
   const summary: string[] = [];
   let failed = false;
   let halted = false;
-  for (const p of await store.list("HostPatchPlan")) {
+  const plans = [
+    ...(options.only ? [] : await store.list("HostPatchPlan")),
+    ...(await store.list("GuestUpdatePlan")).filter((g) => !options.only || g.metadata.name === options.only),
+  ];
+  for (const p of plans) {
     const outcome = p.status?.outcome;
-    const fresh = options.seen
-      ? options.seen.has(`${p.metadata.namespace ?? ""}/${p.metadata.name}`)
+    const seen = p.kind === "HostPatchPlan" ? options.seen : options.guestSeen;
+    const fresh = seen
+      ? seen.has(`${p.metadata.namespace ?? ""}/${p.metadata.name}`)
       : outcome !== undefined && Date.parse(outcome.at) >= since;
     const settled = outcome && SETTLED[outcome.state];
     if (!fresh || !outcome || !settled) return { done: false };
     if (outcome.state === "Halted" && options.killSwitchPresent === false) return { done: false };
     failed ||= settled.counts === "failed";
     halted ||= settled.counts === "halted";
-    if (!(await clusterSeenSinceLastPatch(store, p))) return { done: false };
+    if (p.kind === "HostPatchPlan" && !(await clusterSeenSinceLastPatch(store, p))) return { done: false };
     const ready = p.status?.conditions?.find((c) => c.type === "Ready");
-    summary.push(`HostPatchPlan/${p.metadata.name}: ${settled.label} (${ready?.message ?? ""})`);
-  }
-  for (const g of await store.list("GuestUpdatePlan")) {
-    summary.push(
-      `GuestUpdatePlan/${g.metadata.name}: not handled by this version (guest updates come later)`,
-    );
+    summary.push(`${p.kind}/${p.metadata.name}: ${settled.label} (${ready?.message ?? ""})`);
   }
   return { done: true, code: halted ? EXIT.halted : failed ? EXIT.failed : EXIT.ok, summary };
 }
@@ -99,6 +109,32 @@ async function clusterSeenSinceLastPatch(store: ObjectStore, plan: HostPatchPlan
   return attempt !== undefined && Date.parse(attempt) >= Math.max(...ended);
 }
 
+/** A partial run names one GuestUpdatePlan of the desired state; --vmid needs --plan. */
+function checkPartial(
+  opts: RunOptions,
+  objects: readonly { kind: string; name: string }[],
+): string | undefined {
+  if (opts.vmids && opts.plan === undefined) return "--vmid selects containers of one plan: add --plan NAME";
+  if (opts.plan === undefined) return undefined;
+  if (objects.some((o) => o.kind === "GuestUpdatePlan" && o.name === opts.plan)) return undefined;
+  const plans = objects.filter((o) => o.kind === "GuestUpdatePlan").map((o) => o.name);
+  return `--plan ${opts.plan}: there is no GuestUpdatePlan of that name (there are: ${plans.join(", ") || "none"})`;
+}
+
+/** `110,111,200-205` → [110, 111, 200, …, 205]; undefined when it is not that. */
+export function parseVmidList(text: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of text.split(",").map((x) => x.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = m[2] !== undefined ? Number(m[2]) : from;
+    if (from < 100 || to > 999_999_999 || to < from || to - from > 10_000) return undefined;
+    for (let v = from; v <= to; v++) out.push(v);
+  }
+  return out.length > 0 ? [...new Set(out)].sort((a, b) => a - b) : undefined;
+}
+
 /** Runs the controller; with `once`, resolves to the exit code when every due plan has settled. */
 export async function runController(opts: RunOptions, io: Io): Promise<number> {
   const loaded = await loadDesiredState(opts.desired);
@@ -109,6 +145,19 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
   }
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
+  const partialError = checkPartial(opts, loaded.objects);
+  if (partialError) {
+    io.err(`refit run: ${partialError}; nothing was done`);
+    return EXIT.invalid;
+  }
+  const partial =
+    opts.plan !== undefined
+      ? {
+          plan: opts.plan,
+          requestedAt: new Date(clock.now()).toISOString(),
+          ...(opts.vmids ? { vmids: opts.vmids } : {}),
+        }
+      : undefined;
   const controller = await Controller.open({
     desiredDir: opts.desired,
     stateDir: opts.state,
@@ -117,6 +166,9 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
     killSwitchPath: opts.killSwitch,
     ...(opts.timing ? { timing: opts.timing } : {}),
     ...(opts.selfNode ? { selfNode: opts.selfNode } : {}),
+    ...(partial || opts.guestPlans
+      ? { guestPlans: { ...opts.guestPlans, ...(partial ? { partial } : {}) } }
+      : {}),
   });
   const since = clock.now();
   await controller.start();
@@ -135,6 +187,8 @@ export async function runController(opts: RunOptions, io: Io): Promise<number> {
       const outcome = await onceOutcome(controller.store, since, {
         killSwitchPresent: await controller.deps.killSwitch.isHalted(),
         seen: controller.plansSeen,
+        guestSeen: controller.guestPlansSeen,
+        ...(opts.plan ? { only: opts.plan } : {}),
       });
       if (outcome.done) {
         for (const line of outcome.summary) io.out(line);
@@ -158,6 +212,11 @@ export function registerRun(program: Command, io: Io, setExit: (code: number) =>
     .option("--once", "exit when every due plan has converged, stalled or is outside its window", false)
     .option("--kill-switch <path>", "global stop flag file", DEFAULT_KILL_SWITCH_PATH)
     .option("--self-node <name>", "the cluster node this controller runs on (patched last)")
+    .option(
+      "--plan <name>",
+      "partial run: only this GuestUpdatePlan acts, one cycle now (host plans do not run)",
+    )
+    .option("--vmid <list>", "with --plan: only these containers, e.g. 110,111 or 200-205")
     .addOption(new Option("--time-scale <n>", "run on a scaled clock (against a simulator)").hideHelp())
     .addOption(
       new Option("--clock-origin <sim,real>", "scaled clock origin: sim epoch ms,real epoch ms").hideHelp(),
@@ -166,6 +225,9 @@ export function registerRun(program: Command, io: Io, setExit: (code: number) =>
     .addHelpText(
       "after",
       `
+Partial run: refit run --once --plan apps --vmid 110,111 updates those containers now (one cycle,
+\`after\` skipped; windows, blackouts, the mutex and the kill switch still apply).
+
 Exit status with --once: 0 every due plan converged, 1 something failed or stalled,
 2 invalid desired state (nothing is done), 3 halted by the kill switch.`,
     )
@@ -176,10 +238,18 @@ Exit status with --once: 0 every due plan converged, 1 something failed or stall
         once: boolean;
         killSwitch: string;
         selfNode?: string;
+        plan?: string;
+        vmid?: string;
         timeScale?: string;
         clockOrigin?: string;
         timing?: string;
       }) => {
+        const vmids = opts.vmid !== undefined ? parseVmidList(opts.vmid) : undefined;
+        if (opts.vmid !== undefined && !vmids) {
+          io.err(`refit run: --vmid ${opts.vmid} is not a list of vmids like 110,111 or 200-205`);
+          setExit(EXIT.invalid);
+          return;
+        }
         let clock: Clock | undefined;
         if (opts.timeScale !== undefined) {
           const [sim, real] = (opts.clockOrigin ?? "").split(",").map(Number);
@@ -193,6 +263,8 @@ Exit status with --once: 0 every due plan converged, 1 something failed or stall
               once: opts.once,
               killSwitch: opts.killSwitch,
               ...(opts.selfNode ? { selfNode: opts.selfNode } : {}),
+              ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
+              ...(vmids ? { vmids } : {}),
               ...(clock ? { clock } : {}),
               ...(opts.timing ? { timing: JSON.parse(opts.timing) as Partial<Timing> } : {}),
             },

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { guestUpdate } from "../../../src/api/guest-update.js";
 import { getCondition } from "../../runtime/conditions.js";
 import { DEFAULT_STATE_DIR } from "../../runtime/state-dir.js";
 import { readStateSnapshot, type StoredObject } from "../../runtime/state-reader.js";
@@ -24,6 +25,27 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/**
+ * What a GuestUpdate went through, in one line: container and node, the backup, each runner's
+ * result with its changes (from → to), health after/before, the rollback.
+ */
+export function guestUpdateSummary(o: StoredObject): string | undefined {
+  const parsed = guestUpdate.safeParse(o);
+  if (!parsed.success) return undefined;
+  const { spec, status } = parsed.data;
+  const parts = [`vmid ${spec.vmid} on ${status?.node ?? spec.node}`];
+  if (status?.snapshot) parts.push(`backup ${status.snapshot.mode} ${status.snapshot.name}`);
+  for (const r of status?.runners ?? []) {
+    const changes = r.applied ? r.pending.map((c) => `${c.package} ${c.from ?? "-"}→${c.to ?? "-"}`) : [];
+    const shown = changes.slice(0, 3).join(", ") + (changes.length > 3 ? ` +${changes.length - 3}` : "");
+    parts.push(`${r.name}: ${r.result ?? "running"}${shown ? ` (${shown})` : ""}`);
+  }
+  const health = status?.healthResults ?? [];
+  if (health.length > 0) parts.push(`health ${health.filter((h) => h.healthy).length}/${health.length}`);
+  if (status?.rollback?.done) parts.push(`rolled back (${status.rollback.reason ?? "requested"})`);
+  return parts.join("; ");
+}
+
 /** The status table: each plan, then its children indented under it. */
 export function renderStatus(objects: StoredObject[], now: number): string[] {
   const rows: string[][] = [["KIND/NAME", "READY", "PHASE", "SINCE", "REASON", "MESSAGE"]];
@@ -38,7 +60,9 @@ export function renderStatus(objects: StoredObject[], now: number): string[] {
       o.status?.phase ?? "-",
       since(o.status?.phaseSince ?? ready?.lastTransitionTime, now),
       stalled?.status === "True" ? `Stalled:${stalled.reason}` : (ready?.reason ?? "-"),
-      (o.status?.message ?? ready?.message ?? "").slice(0, 120),
+      o.kind === "GuestUpdate"
+        ? [guestUpdateSummary(o), ready?.message].filter(Boolean).join(" | ").slice(0, 240)
+        : (o.status?.message ?? ready?.message ?? "").slice(0, 120),
     ];
   };
   for (const c of objects.filter((o) => o.kind === "ProxmoxCluster")) rows.push(row(c, ""));
@@ -54,6 +78,7 @@ export function renderStatus(objects: StoredObject[], now: number): string[] {
       rows.push(row(c, "  "));
     }
   }
+  for (const p of objects.filter((o) => o.kind === "GuestUpdatePolicy")) rows.push(row(p, ""));
   return table(rows);
 }
 

@@ -31,6 +31,10 @@ function referencesOf(o: ObjectView): Refs {
   if (cluster && (o.kind === "HostPatchPlan" || o.kind === "GuestUpdatePlan")) {
     refs.push({ path: ["spec", "clusterRef", "name"], kind: "ProxmoxCluster", name: cluster });
   }
+  const planRef = nameOf(spec.planRef);
+  if (planRef && o.kind === "GuestUpdatePolicy") {
+    refs.push({ path: ["spec", "planRef", "name"], kind: "GuestUpdatePlan", name: planRef });
+  }
   for (const [field, kind] of [
     ["windowRefs", "MaintenanceWindow"],
     ["blackoutRefs", "MaintenanceWindow"],

@@ -513,18 +513,20 @@ async function systemdRun(ctx: CommandContext): Promise<number> {
       return 1;
     }
   }
-  const argv = args.slice(i);
-  if (argv.length === 0) {
+  const raw = args.slice(i);
+  if (raw.length === 0) {
     ctx.err("Command line to execute required.\n");
     return 1;
   }
+  // The service manager expands the command line when it spawns a service (see expandExecArgv).
+  const argv = expandExecArgv(raw, env);
   const exe = resolveCommand({ kind: "host", host }, argv[0]!);
   if (!exe) {
     ctx.err(`Failed to find executable ${argv[0]}: No such file or directory\n`);
     return 1;
   }
-  // systemd-run describes the unit by its resolved command line.
-  description ??= [exe.path, ...argv.slice(1)]
+  // systemd-run describes the unit by its resolved command line, as given (before expansion).
+  description ??= [exe.path, ...raw.slice(1)]
     .map((a) =>
       /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `"${a.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
     )
@@ -674,3 +676,42 @@ registerCommands([
   { name: "halt", path: "/usr/sbin/halt", available: anywhere, handler: reboot },
   { name: "shutdown", path: "/usr/sbin/shutdown", available: anywhere, handler: reboot },
 ]);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * What the service manager does to a service's command line before it executes it (systemd
+ * src/basic/env-util.c replace_env_argv / replace_env, called from src/core/execute.c; systemd-run(1):
+ * "the command line ... is subject to variable expansion ... use "$$" for a literal "$"", switchable
+ * only since v254 with --expand-environment=no): an argument that is exactly `$NAME` becomes the
+ * variable's value split at whitespace (zero or more arguments); inside any other argument `${NAME}`
+ * becomes the value (empty when unset) and `$$` becomes `$`; any other `$` stays as it is.
+ */
+export function expandExecArgv(argv: readonly string[], env: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith("$") && ENV_NAME.test(a.slice(1))) {
+      out.push(...(env[a.slice(1)] ?? "").split(/[ \t\n\r]+/).filter((w) => w !== ""));
+      continue;
+    }
+    let word = "";
+    for (let k = 0; k < a.length; k++) {
+      const c = a[k];
+      const next = a[k + 1];
+      if (c === "$" && next === "$") {
+        word += "$";
+        k++;
+      } else if (c === "$" && next === "{") {
+        const end = a.indexOf("}", k + 2);
+        if (end < 0) {
+          word += a.slice(k);
+          break;
+        }
+        word += env[a.slice(k + 2, end)] ?? "";
+        k = end;
+      } else word += c;
+    }
+    out.push(word);
+  }
+  return out;
+}
