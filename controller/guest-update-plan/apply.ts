@@ -117,6 +117,8 @@ async function perform(deps: Deps, world: World, action: Action): Promise<void> 
   const message = plan.status?.conditions?.find((c) => c.type === "Ready")?.message ?? "";
   switch (action.kind) {
     case "startCycle":
+      // A cycle over no container is not news (plans look again every observeInterval).
+      if (action.targets.length === 0) return;
       return deps.notifier.notify({
         ...noticeBase(world),
         event: "PlanStarted",
@@ -165,6 +167,9 @@ async function finishCycle(
   }
   // Success is one compressed line; a degraded cycle names its failing containers with their last lines.
   const degraded = action.failed.length > 0;
+  const c = s?.counts;
+  // Nothing updated, nothing wrong (every container up to date): no notice, the report has it.
+  if (!degraded && c && c.succeeded + c.blocked + c.notStarted === 0) return;
   const severity: Severity = degraded ? "warning" : "info";
   await deps.notifier.notify({
     ...noticeBase(world),

@@ -23,6 +23,16 @@ const ENDED: Partial<Record<GuestUpdatePhase, TargetState>> = {
   Blocked: "blocked",
 };
 
+/** Containers whose GuestUpdate of a cycle other than `cycle` is still in flight (or has no status yet). */
+export function busyElsewhere(children: readonly ChildView[], cycle: string): Set<number> {
+  return new Set(
+    children
+      .filter((c) => c.cycle !== cycle)
+      .filter((c) => !c.current || c.phase === undefined || ENDED[c.phase] === undefined)
+      .map((c) => c.vmid),
+  );
+}
+
 export interface TargetView {
   target: CycleTarget;
   state: TargetState;

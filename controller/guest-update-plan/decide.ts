@@ -16,7 +16,15 @@
 import type { GuestUpdatePlan } from "../../src/api/guest-update-plan.js";
 import { parseDuration } from "../../src/api/primitives.js";
 import { ANNOTATION_REQUESTED_AT } from "../../src/api/version.js";
-import { failedMessage, inCycle, progressMessage, summaryOf, tally, type Tally } from "./cycle.js";
+import {
+  busyElsewhere,
+  failedMessage,
+  inCycle,
+  progressMessage,
+  summaryOf,
+  tally,
+  type Tally,
+} from "./cycle.js";
 import { limitsOf, nextStarts, notBefore } from "./starts.js";
 import { cycleId } from "./targets.js";
 import type {
@@ -171,7 +179,7 @@ function startOrWait(
   t: Tally,
   status: StatusChange,
 ): Transition {
-  const next = nextStarts(t, limitsOf(plan), obs.now);
+  const next = nextStarts(t, limitsOf(plan), obs.now, busyElsewhere(obs.children, s.currentCycle));
   if (next.start.length > 0) {
     const started = new Set(next.start);
     const cycleTargets = (s.cycleTargets ?? []).map((x) =>
@@ -306,14 +314,25 @@ export function decideGates(plan: GuestUpdatePlan, obs: Observation, timing: Dec
 
 function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
   const cycle = cycleId(obs.now);
+  // Cycle ids (and so GuestUpdate names) are per second: a second cycle within the same second waits.
+  if (plan.status?.lastCycle?.id === cycle) {
+    const message = `cycle ${cycle} already ran this second; the next one starts in a moment`;
+    return wait({ outcome: "Progressing", reason: "CycleStarting", message }, 1_000);
+  }
   const selection = obs.selection?.ok
     ? obs.selection.selection
     : { targets: [], conflicts: [], excluded: [] };
   const only = obs.partial?.vmids ? new Set(obs.partial.vmids) : undefined;
+  const request = obs.partial?.requestedAt ?? manualRequest(plan);
+  // A container left Failed for an operator (rollback Manual) is not updated over its broken state;
+  // a request (requested-at, or a partial run naming it) says the operator is done with it.
+  const waiting = new Set(obs.children.filter((c) => c.awaitsOperator).map((c) => c.vmid));
+  const held =
+    request === undefined ? selection.targets.filter((x) => waiting.has(x.vmid)).map((x) => x.vmid) : [];
   const targets: CycleTarget[] = selection.targets
     .filter((x) => !only || only.has(x.vmid))
+    .filter((x) => !held.includes(x.vmid))
     .map((x) => ({ ...x, notBefore: iso(notBefore(plan, x.vmid, cycle, obs.now)) }));
-  const request = obs.partial?.requestedAt ?? manualRequest(plan);
   const conflicts = selection.conflicts.filter((c) => !only || only.has(c.vmid));
   const counts = tally(cycle, targets, [], conflicts.length).counts;
   const what = targets.length > 0 ? targets.map((x) => x.vmid).join(", ") : "no container";
@@ -324,7 +343,11 @@ function startCycle(plan: GuestUpdatePlan, obs: Observation): Transition {
     verdict: {
       outcome: "Progressing",
       reason: "CycleStarted",
-      message: `${obs.partial ? "partial " : ""}cycle ${cycle} over ${what}`,
+      message:
+        `${obs.partial ? "partial " : ""}cycle ${cycle} over ${what}` +
+        (held.length > 0
+          ? `; ${held.join(", ")} left Failed for an operator (rollback Manual): refit rollback, or set refit.dev/requested-at to update again`
+          : ""),
     },
     requeueAfter: MIN_WAIT_MS,
     status: {

@@ -72,7 +72,18 @@ export function childView(c: GuestUpdate): ChildView {
         ? { message: c.status.lastError.message }
         : {}),
     ...(c.status?.lastError?.reason !== undefined ? { reason: c.status.lastError.reason } : {}),
+    ...(awaitsOperator(c) ? { awaitsOperator: true } : {}),
   };
+}
+
+function awaitsOperator(c: GuestUpdate): boolean {
+  const s = c.status;
+  return (
+    s?.phase === "Failed" &&
+    c.spec.policy.rollback.policy === "Manual" &&
+    s.snapshot !== undefined &&
+    s.rollback?.done !== true
+  );
 }
 
 export async function observe(

@@ -6,6 +6,8 @@
 import type { GuestUpdatePlan } from "../../src/api/guest-update-plan.js";
 import type { GuestUpdatePolicy } from "../../src/api/guest-update-policy.js";
 import { effectivePolicy } from "./policy.js";
+import { quoteArgv } from "../../src/ssh/quote.js";
+import type { ContainerDryRun } from "./dry-run.js";
 import type { Selection } from "./selection.js";
 
 export interface ContainerPreview {
@@ -18,6 +20,8 @@ export interface ContainerPreview {
   healthChecks: { name: string; type: string }[];
   restart: string;
   rollback: string;
+  /** What the runners found inside the container (absent when not looked at). */
+  inside?: ContainerDryRun;
 }
 
 export interface GuestPlanPreview {
@@ -96,10 +100,30 @@ export function renderGuestPreview(p: GuestPlanPreview): string[] {
     );
     out.push(`    checks: ${c.healthChecks.map((h) => `${h.name} [${h.type}]`).join(", ") || "none"}`);
     out.push(`    restart: ${c.restart}; rollback: ${c.rollback}`);
+    out.push(...insideLines(c.inside));
   }
   for (const x of p.excluded) out.push(`  ${x.vmid}: left alone (GuestUpdatePolicy/${x.policy} excludes it)`);
   for (const x of p.conflicts)
     out.push(`  ${x.vmid}: left alone, Conflict: also selected by ${x.with.join(" and ")}`);
   for (const v of p.notTargets) out.push(`  ${v}: not a container of this plan`);
+  return out;
+}
+
+function insideLines(d: ContainerDryRun | undefined): string[] {
+  if (!d) return [];
+  if (d.error) return [`    cannot look inside: ${d.error}`];
+  const out: string[] = [];
+  for (const r of d.runners) {
+    if (r.error) out.push(`    ${r.name}: cannot be previewed: ${r.error}`);
+    else if (!r.applies) out.push(`    ${r.name}: does not apply to this container`);
+    else if (r.pending.length === 0) out.push(`    ${r.name}: nothing to update`);
+    else {
+      out.push(`    ${r.name}: ${r.pending.length} update(s)`);
+      for (const x of r.pending) out.push(`      ${x.package} ${x.from ?? "(new)"} -> ${x.to ?? "?"}`);
+      for (const c of r.commands) out.push(`      $ ${quoteArgv(c)}`);
+    }
+  }
+  const nothing = d.runners.every((r) => !r.error && r.pending.length === 0);
+  if (nothing) out.push("    nothing to update: Skipped, no backup taken");
   return out;
 }

@@ -43,7 +43,16 @@ function ms(iso: string): number {
   return Date.parse(iso);
 }
 
-export function nextStarts(t: Tally, limits: StartLimits, nowMs: number): StartPlan {
+/**
+ * `busy`: containers whose GuestUpdate of another cycle has not ended. They never start: one
+ * container is never updated by two GuestUpdates at once.
+ */
+export function nextStarts(
+  t: Tally,
+  limits: StartLimits,
+  nowMs: number,
+  busy: ReadonlySet<number> = new Set(),
+): StartPlan {
   const perNode = new Map<string, number>();
   for (const v of t.active) {
     const node = v.child?.node ?? v.target.node;
@@ -62,6 +71,10 @@ export function nextStarts(t: Tally, limits: StartLimits, nowMs: number): StartP
   const wakes: number[] = [];
   let held: string | undefined;
   for (const v of t.pending) {
+    if (busy.has(v.target.vmid)) {
+      held ??= `${v.target.vmid} waits for its GuestUpdate of an earlier cycle to end`;
+      continue;
+    }
     const due = ms(v.target.notBefore);
     if (due > nowMs) {
       wakes.push(due);

@@ -28,6 +28,11 @@ export interface ChildView {
   message?: string;
   /** Its lastError reason, when it has one. */
   reason?: string;
+  /**
+   * Failed under rollback policy Manual with its backup kept and not restored: the container waits
+   * for an operator (`refit rollback`, or a new `refit.dev/requested-at` on the plan to go on).
+   */
+  awaitsOperator?: boolean;
 }
 
 /** Whether the plan's mutex is its own. */

@@ -2,12 +2,13 @@
  * The CLI for guest plans: `refit plan` per container (and --plan/--vmid), `refit rollback`, and the
  * GuestUpdate lines of `refit status`. The cluster's containers come from a test inventory.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planCommand } from "../../controller/cli/commands/plan.js";
+import { parseVmidList, runController } from "../../controller/cli/commands/run.js";
 import { rollbackCommand } from "../../controller/cli/commands/rollback.js";
 import { guestUpdateSummary, renderStatus } from "../../controller/cli/commands/status.js";
 import { DEFAULT_TIMING, type Deps } from "../../controller/context.js";
@@ -22,6 +23,7 @@ import { readStateSnapshot } from "../../controller/runtime/state-reader.js";
 import { ManualClock } from "../../src/clock.js";
 import { MutexTable } from "../../src/schedule/index.js";
 import { EXAMPLE_DIR } from "../support/desired.js";
+import type { HostExec } from "../../src/ssh/index.js";
 import { cliIo, recordingLogger } from "../support/recording.js";
 
 /** The example fleet's containers (test/sim/fleets/example.yaml), as /cluster/resources lists them. */
@@ -58,6 +60,20 @@ const FLEET: GuestView[] = [
 ];
 const inventory = (): Promise<GuestView[]> => Promise.resolve(FLEET);
 
+/** A node that answers `pct config` and nothing else (no runner can look inside). */
+const node: HostExec = {
+  host: "pve1",
+  exec: (argv) =>
+    Promise.resolve(
+      argv[0] === "pct" && argv[1] === "config"
+        ? { exitCode: 0, stdout: "ostype: debian\nunprivileged: 1\n", stderr: "" }
+        : { exitCode: 127, stdout: "", stderr: `${argv[0] ?? ""}: not simulated here` },
+    ) as ReturnType<HostExec["exec"]>,
+};
+const access =
+  (list = inventory) =>
+  () => ({ list, node: () => node, close: () => undefined });
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "refit-gcli-"));
@@ -69,7 +85,10 @@ async function plan(
   args: { plan?: string; vmid?: string } = {},
 ): Promise<{ code: number; out: string[]; err: string[]; json?: unknown }> {
   const { io, out, err } = cliIo();
-  const code = await planCommand({ desired: join(dir, "desired"), json: false, inventory, ...args }, io);
+  const code = await planCommand(
+    { desired: join(dir, "desired"), json: false, access: access(), ...args },
+    io,
+  );
   return { code, out, err };
 }
 
@@ -91,12 +110,14 @@ describe("refit plan for guest plans", () => {
     expect(text).toContain("GuestUpdatePlan/compose-stacks on ProxmoxCluster/pve-lab: 1 container(s)");
     expect(text).toContain("    backup: vzdump refit-compose-stacks-<yyyyMMddHHmmss> to pbs-store, keep 2");
     expect(text).not.toContain("not previewed");
+    // What the runners find inside comes from the node; here every runner's look fails, and says so.
+    expect(text).toMatch(/ {4}os: cannot be previewed: .*exited 127/);
   });
 
   it("--plan apps --vmid 111 shows that container only, and says which asked vmid is not the plan's", async () => {
     const { io, out } = cliIo();
     const code = await planCommand(
-      { desired: join(dir, "desired"), json: true, inventory, plan: "apps", vmid: "111,300" },
+      { desired: join(dir, "desired"), json: true, access: access(), plan: "apps", vmid: "111,300" },
       io,
     );
     expect(code).toBe(0);
@@ -125,12 +146,45 @@ describe("refit plan for guest plans", () => {
         desired: join(dir, "desired"),
         json: false,
         plan: "apps",
-        inventory: () => Promise.reject(new Error("no node answered")),
+        access: access(() => Promise.reject(new Error("no node answered"))),
       },
       io,
     );
     expect(code).toBe(1);
     expect(err).toEqual(["GuestUpdatePlan/apps: cannot be previewed: no node answered"]);
+  });
+});
+
+describe("refit run --plan/--vmid", () => {
+  it.each([
+    ["110,111", [110, 111]],
+    ["200-203, 110", [110, 200, 201, 202, 203]],
+    ["111,111", [111]],
+  ])("reads the vmid list %s", (text, want) => {
+    expect(parseVmidList(text)).toEqual(want);
+  });
+
+  it.each(["", "110;111", "99", "300-200", "abc"])("refuses the vmid list %j", (text) => {
+    expect(parseVmidList(text)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "an unknown plan",
+      { plan: "nope" },
+      /--plan nope: there is no GuestUpdatePlan of that name \(there are: apps, compose-stacks\)/,
+    ],
+    ["--vmid without --plan", { vmids: [110] }, /--vmid selects containers of one plan: add --plan NAME/],
+  ])("refuses %s before anything starts (exit 2)", async (_what, args, want) => {
+    const { io, err } = cliIo();
+    const state = join(dir, "state-never");
+    const code = await runController(
+      { desired: join(dir, "desired"), state, once: true, killSwitch: join(dir, "STOP"), ...args },
+      io,
+    );
+    expect(code).toBe(2);
+    expect(err.join("\n")).toMatch(want);
+    expect(existsSync(state)).toBe(false);
   });
 });
 

@@ -212,6 +212,17 @@ describe("between cycles: the gates, in order", () => {
     expect(t.status?.counts).toMatchObject({ targets: 2, pending: 2, inProgress: 0 });
   });
 
+  it("a container left Failed for an operator (rollback Manual) is not updated again until a request", () => {
+    const failed = child(110, "Failed", { cycle: "c20260306013000", awaitsOperator: true });
+    const t = decide(plan(), obs({ selection: selection(), children: [failed] }), TIMING);
+    expect(t.kind === "act" && t.status?.cycleTargets?.map((x) => x.vmid)).toEqual([111]);
+    expect(t.kind === "act" && t.verdict.message).toMatch(/110 left Failed for an operator/);
+    const asked = plan();
+    asked.metadata.annotations = { "refit.dev/requested-at": at(NOW) };
+    const again = decide(asked, obs({ selection: selection(), children: [failed] }), TIMING);
+    expect(again.kind === "act" && again.status?.cycleTargets?.map((x) => x.vmid)).toEqual([110, 111]);
+  });
+
   it("records conflicts, so the plan's Ready can name them", () => {
     const t = decide(
       plan(),
@@ -304,6 +315,14 @@ describe("in a cycle: starts within the limits", () => {
   ])("%s", (_name, concurrency, t, children, want) => {
     const p = plan(concurrency, inCycle(t));
     expect(started(decide(p, obs({ children }), TIMING))).toEqual(want);
+  });
+
+  it("a container whose GuestUpdate of an earlier cycle is still in flight does not start again", () => {
+    const p = plan({ maxParallel: 4 }, inCycle(targets(2)));
+    const older = child(110, "Updating", { cycle: "c20260306013000", name: "apps-110-c20260306013000" });
+    expect(started(decide(p, obs({ children: [older] }), TIMING))).toEqual([111]);
+    const ended = child(110, "Succeeded", { cycle: "c20260306013000", name: "apps-110-c20260306013000" });
+    expect(started(decide(p, obs({ children: [ended] }), TIMING))).toEqual([110, 111]);
   });
 
   it("the status write that starts them records startedAt (intent before the GuestUpdate exists)", () => {
@@ -501,6 +520,22 @@ describe("a partial run", () => {
       kind: "wait",
       outcome: "Converged",
       reason: "CycleSucceeded",
+    });
+  });
+
+  it("a full cycle right after it, in the same second, waits a moment (cycle ids are per second)", () => {
+    const id = "c20260307020000";
+    const p = plan(
+      {},
+      { phase: "Succeeded", lastCycle: { id, startedAt: at(NOW), finishedAt: at(NOW), partial: true } },
+    );
+    expect(summary(decide(p, obs({ selection: selection() }), TIMING))).toEqual({
+      kind: "wait",
+      outcome: "Progressing",
+      reason: "CycleStarting",
+    });
+    expect(summary(decide(p, obs({ now: NOW + 1000, selection: selection() }), TIMING))).toMatchObject({
+      action: "startCycle",
     });
   });
 

@@ -361,6 +361,34 @@ describe("a cycle end to end (children's phases set by hand)", () => {
   });
 });
 
+describe("notices", () => {
+  it("a cycle where every container was up to date sends none", async () => {
+    await step();
+    await step();
+    await setPhase(110, "Skipped");
+    await setPhase(113, "Skipped");
+    await step();
+    await setPhase(111, "Skipped");
+    await step();
+    expect((await plan())?.status?.phase).toBe("Succeeded");
+    expect(notices.map((n) => n.event)).toEqual(["PlanStarted"]);
+  });
+
+  it("a successful cycle is one info summary", async () => {
+    await step();
+    await step();
+    await setPhase(110, "Succeeded");
+    await setPhase(113, "Skipped");
+    await step();
+    await setPhase(111, "Succeeded");
+    await step();
+    const done = notices.filter((n) => n.event === "PlanSucceeded");
+    expect(done.map((n) => [n.severity, n.summary])).toEqual([
+      ["info", "GuestUpdatePlan/apps: 2 updated, 1 up to date, 0 rolled back, 0 failed, 1 in conflict"],
+    ]);
+  });
+});
+
 describe("refit rollback requests", () => {
   it("become the rollback annotations on the container's latest GuestUpdate", async () => {
     await step();

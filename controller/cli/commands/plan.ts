@@ -9,7 +9,10 @@ import { previewHostPatchPlan, renderPreview, type PlanPreview } from "../../hos
 import { selectNodes } from "../../host-patch-plan/targets.js";
 import type { GuestUpdatePlan } from "../../../src/api/guest-update-plan.js";
 import type { GuestUpdatePolicy } from "../../../src/api/guest-update-policy.js";
+import type { HostExec } from "../../../src/ssh/index.js";
+import { dryRunContainer } from "../../guest-update-plan/dry-run.js";
 import { listContainers } from "../../guest-update-plan/observe.js";
+import { effectivePolicy } from "../../guest-update-plan/policy.js";
 import {
   previewGuestPlan,
   renderGuestPreview,
@@ -29,8 +32,8 @@ export interface PlanOptions {
   plan?: string;
   /** With --plan: only these containers. */
   vmid?: string;
-  /** Test seam: how a guest plan's cluster lists its containers (default over SSH). */
-  inventory?: (cluster: ProxmoxCluster) => Promise<GuestView[]>;
+  /** Test seam: how a guest plan's cluster is reached (default over SSH). */
+  access?: (cluster: ProxmoxCluster) => GuestAccess;
 }
 
 /** The dry run: observes with read-only commands and prints what `run` would do. */
@@ -102,7 +105,22 @@ export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
   return failed ? EXIT.failed : EXIT.ok;
 }
 
-/** Each wanted GuestUpdatePlan's targets per container, from one `/cluster/resources` read per cluster. */
+/** The cluster as `refit plan` reaches it: its containers, and a node to run read-only steps on. */
+export interface GuestAccess {
+  list(): Promise<GuestView[]>;
+  node(name: string): HostExec;
+  close(): void;
+}
+
+function sshAccess(cluster: ProxmoxCluster, desired: string): GuestAccess {
+  const access = new ClusterAccess(cluster, { baseDir: resolve(desired) });
+  return { list: () => listContainers(access), node: (n) => access.node(n), close: () => access.close() };
+}
+
+/**
+ * Each wanted GuestUpdatePlan's containers, from one `/cluster/resources` read per cluster, each
+ * with what its runners find inside it (read-only steps through pct exec).
+ */
 async function previewGuests(
   all: readonly { kind: string; name: string; object: unknown }[],
   wanted: readonly { kind: string; name: string; object: unknown }[],
@@ -115,36 +133,44 @@ async function previewGuests(
   const policies = all
     .filter((o) => o.kind === "GuestUpdatePolicy")
     .map((o) => o.object as GuestUpdatePolicy);
-  const inventories = new Map<string, Promise<GuestView[]>>();
+  const reached = new Map<string, { access: GuestAccess; guests: Promise<GuestView[]> }>();
   const previews: GuestPlanPreview[] = [];
   let failed = false;
-  for (const o of wanted.filter((x) => x.kind === "GuestUpdatePlan")) {
-    const plan = o.object as GuestUpdatePlan;
-    const cluster = clusters.get(plan.spec.clusterRef.name);
-    if (!cluster) continue;
-    let list = inventories.get(cluster.metadata.name);
-    if (!list) {
-      list = opts.inventory ? opts.inventory(cluster) : listOver(cluster, opts.desired);
-      inventories.set(cluster.metadata.name, list);
+  try {
+    for (const o of wanted.filter((x) => x.kind === "GuestUpdatePlan")) {
+      const plan = o.object as GuestUpdatePlan;
+      const cluster = clusters.get(plan.spec.clusterRef.name);
+      if (!cluster) continue;
+      let r = reached.get(cluster.metadata.name);
+      if (!r) {
+        const access = opts.access ? opts.access(cluster) : sshAccess(cluster, opts.desired);
+        r = { access, guests: access.list() };
+        reached.set(cluster.metadata.name, r);
+      }
+      try {
+        const preview = previewGuestPlan(
+          plan,
+          policies,
+          planSelection(plan, plans, policies, await r.guests),
+          vmids,
+        );
+        for (const c of preview.containers) {
+          const policy = effectivePolicy(
+            plan,
+            policies.find((p) => p.metadata.name === c.policy),
+          );
+          c.inside = await dryRunContainer(r.access.node(c.node), c.vmid, policy);
+        }
+        previews.push(preview);
+      } catch (err) {
+        failed = true;
+        io.err(`GuestUpdatePlan/${o.name}: cannot be previewed: ${errorMessage(err)}`);
+      }
     }
-    try {
-      const selection = planSelection(plan, plans, policies, await list);
-      previews.push(previewGuestPlan(plan, policies, selection, vmids));
-    } catch (err) {
-      failed = true;
-      io.err(`GuestUpdatePlan/${o.name}: cannot be previewed: ${errorMessage(err)}`);
-    }
+  } finally {
+    for (const r of reached.values()) r.access.close();
   }
   return { previews, failed };
-}
-
-async function listOver(cluster: ProxmoxCluster, desired: string): Promise<GuestView[]> {
-  const access = new ClusterAccess(cluster, { baseDir: resolve(desired) });
-  try {
-    return await listContainers(access);
-  } finally {
-    access.close();
-  }
 }
 
 export function registerPlan(program: Command, io: Io, setExit: (code: number) => void): void {
