@@ -1,0 +1,197 @@
+/**
+ * The guest update benchmark (issue 9, "Performance"): 200 LXC containers on 5 simulated nodes,
+ * each with 2 apt packages pending and an HTTP health check, one GuestUpdatePlan at concurrency 8
+ * and 3 per node, snapshot backup, rollback Auto. One `refit run --once` cycle, the controller as
+ * its own process on a scaled clock. Printed: the makespan against the lower bound (total work over
+ * the effective concurrency, support/guest-bounds.ts) and against the sequential makespan (one
+ * container at a time); SSH round trips per container; controller CPU and peak RSS. Only
+ * correctness is PASS/FAIL: every container Succeeded, its packages moved to the candidates, one
+ * Refit snapshot taken. A pipeline that cannot run end to end throws with the reason.
+ */
+import { ScaledClock } from "../../src/clock.js";
+import { startSimulator, type SimHandle } from "../../src/sim/index.js";
+import type { StoredObject } from "../../controller/runtime/state-reader.js";
+import { runGuestCycle, type GuestCycle } from "./support/guest-cycle.js";
+import { MAX_PARALLEL, MAX_PER_NODE, PLAN_NAME, WARM_UP_SECONDS } from "./support/guest-desired.js";
+import {
+  benchContainers,
+  CONTAINERS,
+  GUEST_NODES,
+  GUEST_TIMING,
+  guestFleet,
+  PENDING,
+  RESTARTED,
+} from "./support/guest-fleet.js";
+import {
+  containerSeconds,
+  effectiveConcurrency,
+  lowerBound,
+  sequentialMakespan,
+} from "./support/guest-bounds.js";
+import type { BenchReport, BenchRow } from "./support/report.js";
+
+const SCALE = Number(process.env.REFIT_BENCH_GUEST_SCALE ?? 10);
+const LOWER_BOUND_GOAL = 1.15;
+const SPEEDUP_GOAL = 6;
+
+const EACH = containerSeconds({
+  ...GUEST_TIMING,
+  pendingPackages: Object.keys(PENDING).length,
+  restartedServices: RESTARTED.length,
+  warmUpSeconds: WARM_UP_SECONDS,
+});
+const PER_NODE = GUEST_NODES.map((n) => benchContainers().filter((c) => c.node === n).length);
+const CAPS = { maxParallel: MAX_PARALLEL, maxPerNode: MAX_PER_NODE };
+
+interface Outcome {
+  succeeded: number;
+  moved: number;
+  snapshotted: number;
+  phases: Record<string, number>;
+  /** Sim seconds from the cycle's start to its last container's end. */
+  makespanS: number;
+  /** Mean sim seconds one container's update took (start to final phase). */
+  meanContainerS: number;
+}
+
+const ms = (t: unknown): number => (typeof t === "string" ? Date.parse(t) : NaN);
+
+function makespanOf(objects: StoredObject[], children: StoredObject[]): number {
+  const plan = objects.find((o) => o.kind === "GuestUpdatePlan" && o.metadata.name === PLAN_NAME);
+  const last = plan?.status?.lastCycle as { startedAt?: string; finishedAt?: string } | undefined;
+  const starts = children.map((c) => ms(c.status?.startedAt)).filter(Number.isFinite);
+  const ends = children.map((c) => ms(c.status?.finishedAt)).filter(Number.isFinite);
+  const start = Number.isFinite(ms(last?.startedAt)) ? ms(last?.startedAt) : Math.min(...starts);
+  const end = Number.isFinite(ms(last?.finishedAt)) ? ms(last?.finishedAt) : Math.max(...ends);
+  return (end - start) / 1000;
+}
+
+function outcomeOf(sim: SimHandle, cycle: GuestCycle): Outcome {
+  const children = cycle.objects.filter((o) => o.kind === "GuestUpdate");
+  const phases: Record<string, number> = {};
+  for (const c of children) {
+    const p = String(c.status?.phase ?? "none");
+    phases[p] = (phases[p] ?? 0) + 1;
+  }
+  const guests = sim.snapshot().guests;
+  let moved = 0;
+  let snapshotted = 0;
+  for (const { vmid } of benchContainers()) {
+    const g = guests[String(vmid)];
+    const installed = g?.contents?.os.apt?.installed ?? {};
+    if (Object.entries(PENDING).every(([n, v]) => installed[n]?.version === v.candidate)) moved++;
+    if ((g?.snapshots ?? []).filter((s) => s.name.startsWith("refit-")).length === 1) snapshotted++;
+  }
+  const durations = children
+    .map((c) => ms(c.status?.finishedAt) - ms(c.status?.startedAt))
+    .filter(Number.isFinite);
+  return {
+    succeeded: phases.Succeeded ?? 0,
+    moved,
+    snapshotted,
+    phases,
+    makespanS: children.length > 0 ? makespanOf(cycle.objects, children) : NaN,
+    meanContainerS: durations.reduce((a, b) => a + b, 0) / Math.max(1, durations.length) / 1000,
+  };
+}
+
+/** Throws with what is missing when the pipeline did not run end to end. */
+function assertRan(cycle: GuestCycle, o: Outcome): void {
+  const why: string[] = [];
+  if (cycle.killed) why.push(`the controller did not finish within its real-time limit and was killed`);
+  else if (cycle.code !== 0) why.push(`refit run --once exited ${String(cycle.code)}`);
+  if (o.succeeded === 0)
+    why.push(
+      `no GuestUpdate reached Succeeded (children by phase: ${JSON.stringify(o.phases)}); ` +
+        "the GuestUpdatePlan controller or the guest update flow did not carry the plan out",
+    );
+  if (why.length === 0) return;
+  throw new Error(
+    `guest-update bench: the pipeline did not run end to end at ${SCALE}x: ${why.join("; ")}\n` +
+      `controller stderr (tail):\n${cycle.stderrTail}`,
+  );
+}
+
+function rows(o: Outcome, cycle: GuestCycle, ssh: number, all: number): BenchRow[] {
+  const lb = lowerBound(EACH, PER_NODE, CAPS);
+  const seq = sequentialMakespan(EACH, CONTAINERS);
+  const ok = o.succeeded === CONTAINERS && o.moved === CONTAINERS && o.snapshotted === CONTAINERS;
+  const tag = `@${SCALE}x`;
+  return [
+    {
+      name: `makespan ${tag} vs lower bound`,
+      value: `${o.makespanS.toFixed(0)} s`,
+      bound: `${lb.toFixed(0)} s`,
+      ratio: o.makespanS / lb,
+      verdict: o.makespanS <= lb * LOWER_BOUND_GOAL ? "GOAL MET" : "BELOW GOAL",
+    },
+    {
+      name: `speed-up ${tag} vs sequential`,
+      value: `${o.makespanS.toFixed(0)} s`,
+      bound: `${seq.toFixed(0)} s`,
+      ratio: seq / o.makespanS,
+      verdict: seq / o.makespanS >= SPEEDUP_GOAL ? "GOAL MET" : "BELOW GOAL",
+    },
+    {
+      name: "succeeded/moved/snapshotted",
+      value: `${o.succeeded}/${o.moved}/${o.snapshotted}`,
+      bound: `${CONTAINERS}/${CONTAINERS}/${CONTAINERS}`,
+      verdict: ok ? "PASS" : "FAIL",
+    },
+    {
+      name: "mean time per container",
+      value: `${o.meanContainerS.toFixed(1)} s`,
+      bound: `${EACH.toFixed(1)} s`,
+      ratio: o.meanContainerS / EACH,
+      verdict: "INFO",
+    },
+    {
+      name: "SSH round trips per container",
+      value: (ssh / CONTAINERS).toFixed(1),
+      bound: "-",
+      verdict: "INFO",
+    },
+    {
+      name: "commands per container (all)",
+      value: (all / CONTAINERS).toFixed(1),
+      bound: "-",
+      verdict: "INFO",
+    },
+    {
+      name: `controller CPU ${tag}`,
+      value: `${(cycle.usage?.cpuS ?? 0).toFixed(1)} s`,
+      bound: `real ${(cycle.realMs / 1000).toFixed(1)} s`,
+      verdict: "INFO",
+    },
+    {
+      name: `controller peak RSS ${tag}`,
+      value: `${((cycle.usage?.peakKiB ?? 0) / 1024).toFixed(0)} MiB`,
+      bound: "-",
+      verdict: "INFO",
+    },
+  ];
+}
+
+export async function run(): Promise<BenchReport> {
+  const clock = new ScaledClock(SCALE);
+  const sim = await startSimulator({ fleet: guestFleet(), clock });
+  try {
+    const cycle = await runGuestCycle(sim, clock);
+    const o = outcomeOf(sim, cycle);
+    assertRan(cycle, o);
+    const commands = sim.history().commands;
+    const ssh = commands.filter((c) => c.via === "ssh").length;
+    return {
+      title: `guest-update: ${CONTAINERS} CTs on ${GUEST_NODES.length} nodes, 2 apt packages each, concurrency ${MAX_PARALLEL} / ${MAX_PER_NODE} per node`,
+      rows: rows(o, cycle, ssh, commands.length),
+      notes: [
+        `work per CT ${EACH.toFixed(1)} s: snapshot ${GUEST_TIMING.snapshotSeconds}s + apt-get update ${GUEST_TIMING.aptUpdateSeconds}s + 2 x ${GUEST_TIMING.aptPackageSeconds}s per package + ${RESTARTED.length} x 0.5s restarts + ${WARM_UP_SECONDS}s health warm-up`,
+        `effective concurrency ${effectiveConcurrency(PER_NODE, CAPS)} (min of maxParallel ${MAX_PARALLEL} and ${GUEST_NODES.length} nodes x ${MAX_PER_NODE}); lower bound = total work / it`,
+        `goals: makespan <= ${LOWER_BOUND_GOAL}x the lower bound, >= ${SPEEDUP_GOAL}x faster than sequential; only the correctness row is PASS/FAIL`,
+        `SSH round trips = the simulator's commands that arrived over SSH; "all" adds those run in units and by pct exec; children by phase ${JSON.stringify(o.phases)}`,
+      ],
+    };
+  } finally {
+    await sim.stop();
+  }
+}
