@@ -24,18 +24,21 @@ export interface GuestCycle {
   realMs: number;
   usage: ProcSample | undefined;
   objects: StoredObject[];
-  /** The controller's stderr tail, to explain a failed run. */
-  stderrTail: string;
+  /** The tail of the controller's output, to explain a failed run. */
+  outputTail: string;
+  state: string;
 }
 
 export async function runGuestCycle(sim: SimHandle, clock: ScaledClock): Promise<GuestCycle> {
   const desired = guestDesiredState(sim);
   const state = mkdtempSync(join(tmpdir(), "refit-bench-guest-state-"));
-  const child = spawnController(desired, state, clock, TIMING, ["ignore", "ignore", "pipe"]);
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("utf8")).slice(-4000);
-  });
+  const child = spawnController(desired, state, clock, TIMING, ["ignore", "pipe", "pipe"]);
+  let output = "";
+  const keep = (d: Buffer): void => {
+    output = (output + d.toString("utf8")).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   let killed = false;
   const guard = setTimeout(() => {
     killed = true;
@@ -43,5 +46,5 @@ export async function runGuestCycle(sim: SimHandle, clock: ScaledClock): Promise
   }, REAL_LIMIT_MS);
   const { code, usage, realMs } = await watchChild(child);
   clearTimeout(guard);
-  return { code, killed, realMs, usage, objects: await readState(state), stderrTail: stderr };
+  return { code, killed, realMs, usage, objects: await readState(state), outputTail: output, state };
 }
