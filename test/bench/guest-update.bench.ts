@@ -28,6 +28,7 @@ import {
   lowerBound,
   sequentialMakespan,
 } from "./support/guest-bounds.js";
+import { FLOW_PHASES, phaseMeans } from "./support/guest-phases.js";
 import type { BenchReport, BenchRow } from "./support/report.js";
 
 const SCALE = Number(process.env.REFIT_BENCH_GUEST_SCALE ?? 10);
@@ -42,6 +43,15 @@ const EACH = containerSeconds({
 });
 const PER_NODE = GUEST_NODES.map((n) => benchContainers().filter((c) => c.node === n).length);
 const CAPS = { maxParallel: MAX_PARALLEL, maxPerNode: MAX_PER_NODE };
+/** The simulator's work in each phase (support/guest-bounds.ts): the runner's apt-get update runs in Preflight. */
+const PHASE_WORK: Record<string, number> = {
+  Preflight: GUEST_TIMING.aptUpdateSeconds,
+  BackingUp: GUEST_TIMING.snapshotSeconds,
+  Baseline: 0,
+  Updating: Object.keys(PENDING).length * GUEST_TIMING.aptPackageSeconds,
+  Restarting: RESTARTED.length * 0.5,
+  Verifying: WARM_UP_SECONDS,
+};
 
 interface Outcome {
   succeeded: number;
@@ -54,6 +64,8 @@ interface Outcome {
   makespanS: number;
   /** Mean sim seconds one container's update took (start to final phase). */
   meanContainerS: number;
+  /** Mean sim seconds per flow phase. */
+  phaseS: Record<string, number>;
 }
 
 const ms = (t: unknown): number => (typeof t === "string" ? Date.parse(t) : NaN);
@@ -90,7 +102,10 @@ function outcomeOf(sim: SimHandle, cycle: GuestCycle): Outcome {
   const failures = children
     .filter((c) => c.status?.phase !== "Succeeded")
     .slice(0, 3)
-    .map((c) => `CT ${String(c.spec.vmid)} ${String(c.status?.phase)}: ${JSON.stringify(c.status?.lastError ?? null)}`);
+    .map(
+      (c) =>
+        `CT ${String(c.spec.vmid)} ${String(c.status?.phase)}: ${JSON.stringify(c.status?.lastError ?? null)}`,
+    );
   return {
     failures,
     succeeded: phases.Succeeded ?? 0,
@@ -99,6 +114,7 @@ function outcomeOf(sim: SimHandle, cycle: GuestCycle): Outcome {
     phases,
     makespanS: children.length > 0 ? makespanOf(cycle.objects, children) : NaN,
     meanContainerS: durations.reduce((a, b) => a + b, 0) / Math.max(1, durations.length) / 1000,
+    phaseS: phaseMeans(cycle.state, children),
   };
 }
 
@@ -121,25 +137,24 @@ function rows(o: Outcome, cycle: GuestCycle, ssh: number, all: number): BenchRow
   const lb = lowerBound(EACH, PER_NODE, CAPS);
   const seq = sequentialMakespan(EACH, CONTAINERS);
   const ok =
-    cycle.code === 0 &&
-    o.succeeded === CONTAINERS &&
-    o.moved === CONTAINERS &&
-    o.snapshotted === CONTAINERS;
-  const tag = `@${SCALE}x`;
+    cycle.code === 0 && o.succeeded === CONTAINERS && o.moved === CONTAINERS && o.snapshotted === CONTAINERS;
+  // A cycle that stopped early (a stalled plan) is no makespan of the whole fleet: never a goal met.
+  const whole = o.succeeded === CONTAINERS;
+  const tag = `@${SCALE}x${whole ? "" : ` (only ${o.succeeded}/${CONTAINERS} CTs)`}`;
   return [
     {
       name: `makespan ${tag} vs lower bound`,
       value: `${o.makespanS.toFixed(0)} s`,
       bound: `${lb.toFixed(0)} s`,
       ratio: o.makespanS / lb,
-      verdict: o.makespanS <= lb * LOWER_BOUND_GOAL ? "GOAL MET" : "BELOW GOAL",
+      verdict: whole && o.makespanS <= lb * LOWER_BOUND_GOAL ? "GOAL MET" : "BELOW GOAL",
     },
     {
       name: `speed-up ${tag} vs sequential`,
       value: `${o.makespanS.toFixed(0)} s`,
       bound: `${seq.toFixed(0)} s`,
       ratio: seq / o.makespanS,
-      verdict: seq / o.makespanS >= SPEEDUP_GOAL ? "GOAL MET" : "BELOW GOAL",
+      verdict: whole && seq / o.makespanS >= SPEEDUP_GOAL ? "GOAL MET" : "BELOW GOAL",
     },
     {
       name: "exit/succeeded/moved/snapshotted",
@@ -154,6 +169,12 @@ function rows(o: Outcome, cycle: GuestCycle, ssh: number, all: number): BenchRow
       ratio: o.meanContainerS / EACH,
       verdict: "INFO",
     },
+    ...FLOW_PHASES.filter((p) => o.phaseS[p] !== undefined).map((p): BenchRow => ({
+      name: `  of which ${p}`,
+      value: `${o.phaseS[p]!.toFixed(1)} s`,
+      bound: `${(PHASE_WORK[p] ?? 0).toFixed(1)} s`,
+      verdict: "INFO",
+    })),
     {
       name: "SSH round trips per container",
       value: (ssh / CONTAINERS).toFixed(1),

@@ -14,7 +14,7 @@ import { spawnController } from "../../support/controller-process.js";
 import { guestDesiredState } from "./guest-desired.js";
 import { watchChild, type ProcSample } from "./proc-sample.js";
 
-const REAL_LIMIT_MS = 150_000;
+const REAL_LIMIT_MS = 300_000;
 /** The controller's requeue timing (sim ms), as the rolling benchmarks use. */
 const TIMING = { pollMs: 1000, waitMs: 3000, idleMs: 60000, rebootGraceMs: 180000 };
 
