@@ -11,7 +11,8 @@ import { haltState } from "../runtime/kill-switch.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
 import type { ObjectKey } from "../runtime/store.js";
 import { apply, type ApplyTarget } from "./apply.js";
-import { isFinal, PHASES } from "./flow.js";
+import { isFinal, PHASES, type Phase } from "./flow.js";
+import { decideStopAgain, stopAgainNeeds, stopsAgain } from "./phases/stop-again.js";
 import { emptyObservation, type GuestContext, type RunnerLookup } from "./observation.js";
 import { failure } from "./phases/failure.js";
 import { decideOperatorRollback } from "./phases/operator-rollback.js";
@@ -99,12 +100,13 @@ function startNewCycle(gu: GuestUpdate, now: number): void {
 }
 
 const RESTORING = new Set(["RollingBack", "VerifyingRollback"]);
+const STOP_AGAIN: Phase = { needs: stopAgainNeeds, decide: decideStopAgain };
 const READ_STEPS = 3;
 
 /** Reads what the phase needs (in at most two steps) and decides. A terminal error fails the update. */
 export async function decide(deps: ReadDeps, ctx: GuestContext): Promise<Transition> {
   const name = ctx.status.phase ?? "Pending";
-  const phase = PHASES[name];
+  const phase = stopsAgain(ctx) ? STOP_AGAIN : PHASES[name];
   // timeouts.overall bounds the update; a rollback under way is let finish within its own limit.
   const requested = decideOperatorRollback(ctx);
   if (requested) return requested;

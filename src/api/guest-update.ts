@@ -170,6 +170,10 @@ export const guestUpdateStatus = z.strictObject({
   startedAt: timestamp.optional().describe("When the update left Pending"),
   phaseSince: timestamp.optional().describe("When the current phase began"),
   finishedAt: timestamp.optional().describe("When the update reached a final phase"),
+  startedForUpdate: z
+    .boolean()
+    .optional()
+    .describe("The container was stopped and Refit started it for the update (preflight.requireRunning false); it is shut down again at the end"),
   lastError: lastError.optional().describe("The most recent error; cleared when the update succeeds"),
 });
 export type GuestUpdateStatus = z.infer<typeof guestUpdateStatus>;

@@ -154,6 +154,7 @@ const full = (): Json => ({
     startedAt: "2025-01-04T08:00:05Z",
     phaseSince: "2025-01-04T08:19:40Z",
     finishedAt: "2025-01-04T08:20:00Z",
+    startedForUpdate: true,
     lastError: {
       reason: "HealthCheckFailed",
       message:

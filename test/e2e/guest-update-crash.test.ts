@@ -79,19 +79,33 @@ async function phaseOf(c: Controller): Promise<string | undefined> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const CRASH_IN = ["Preflight", "BackingUp", "Baseline", "Updating", "Restarting", "Verifying"] as const;
+const CRASH_IN = [
+  "Preflight",
+  "BackingUp",
+  "Baseline",
+  "Updating",
+  "Restarting",
+  "Verifying",
+  "RollingBack",
+  "VerifyingRollback",
+] as const;
+type CrashPhase = (typeof CRASH_IN)[number];
+const GOOD: readonly CrashPhase[] = CRASH_IN.slice(0, 6);
+const BROKEN: readonly CrashPhase[] = ["Updating", "Restarting", "RollingBack", "VerifyingRollback"];
+const BROKEN_RUNS = Number(process.env.REFIT_GUEST_CRASH_BROKEN_RUNS ?? 8);
 
 /** Waits (real time) until the update is in `phase` or has gone past it. */
-async function reach(c: Controller, phase: (typeof CRASH_IN)[number]): Promise<void> {
-  const order = ["Pending", ...CRASH_IN, "Succeeded"];
+async function reach(c: Controller, phase: CrashPhase): Promise<void> {
+  const order = ["Pending", ...CRASH_IN, "Succeeded", "RolledBack"];
   const until = Date.now() + 30_000;
   while (order.indexOf((await phaseOf(c)) ?? "Pending") < order.indexOf(phase) && Date.now() < until)
     await sleep(5);
 }
 
 async function oneRun(
-  phase: (typeof CRASH_IN)[number],
+  phase: CrashPhase,
   extraMs: number,
+  broken = false,
 ): Promise<{ crashedIn: string | undefined }> {
   const clock = new ScaledClock(50);
   const sim = await startSimulator({ fleet: FLEET, clock });
@@ -102,6 +116,9 @@ async function oneRun(
     const web = sim.healthEndpoints().find((e) => e.vmid === 200)?.url ?? "";
     const first = await open(desired, state, clock, log);
     await first.start();
+    // A broken update: the new app fails when restarted, so the update is rolled back.
+    if (broken)
+      sim.faults.add({ kind: "serviceFailed", vmid: 200, service: "app", onRestart: true, times: 1 });
     await first.store.create(update(web));
     await reach(first, phase);
     await sleep(extraMs);
@@ -121,11 +138,16 @@ async function oneRun(
     await second.stop();
 
     const label = `crash ${extraMs} ms into ${phase} (in ${crashedIn ?? "none"})`;
-    expect(gu?.status?.phase, `${label}: ${gu?.status?.lastError?.message ?? ""}`).toBe("Succeeded");
+    expect(gu?.status?.phase, `${label}: ${gu?.status?.lastError?.message ?? ""}`).toBe(
+      broken ? "RolledBack" : "Succeeded",
+    );
     const world = sim.snapshot();
     const ct = world.guests["200"];
-    expect(ct?.contents?.os.apt?.installed.nginx?.version, label).toBe("1.22.1-9+deb12u1");
-    expect(ct?.contents?.pip[VENV]?.flask?.installed, label).toBe("3.1.0");
+    expect(ct?.contents?.os.apt?.installed.nginx?.version, label).toBe(
+      broken ? "1.22.1-9" : "1.22.1-9+deb12u1",
+    );
+    expect(ct?.contents?.pip[VENV]?.flask?.installed, label).toBe(broken ? "3.0.3" : "3.1.0");
+    expect(ct?.status, label).toBe("running");
     expect(ct?.lock, label).toBeUndefined();
     const refit = ct?.snapshots.filter((s) => s.name.startsWith("refit-apps-")) ?? [];
     expect(
@@ -143,9 +165,10 @@ async function oneRun(
         count("pct snapshot"),
         count("apt-mark hold"),
         count("apt-mark unhold"),
+        count("pct rollback"),
       ],
       label,
-    ).toEqual([1, 1, 1, 1, 1]);
+    ).toEqual([1, 1, 1, 1, 1, broken ? 1 : 0]);
     // The hold Refit put on for the run is released.
     expect(ct?.contents?.os.apt?.holds ?? [], label).not.toContain("curl");
     return { crashedIn };
@@ -159,13 +182,25 @@ describe("guest update crash-resume (simulator over SSH)", () => {
     const random = lcg(SEED);
     const phases = new Map<string, number>();
     for (let i = 0; i < RUNS; i++) {
-      const { crashedIn } = await oneRun(
-        CRASH_IN[i % CRASH_IN.length] ?? "Updating",
-        Math.round(random() * 150),
-      );
+      const { crashedIn } = await oneRun(GOOD[i % GOOD.length] ?? "Updating", Math.round(random() * 150));
       phases.set(crashedIn ?? "none", (phases.get(crashedIn ?? "none") ?? 0) + 1);
     }
     // Every phase before the end saw a crash.
-    if (RUNS >= CRASH_IN.length) expect([...phases.keys()]).toEqual(expect.arrayContaining([...CRASH_IN]));
+    if (RUNS >= GOOD.length) expect([...phases.keys()]).toEqual(expect.arrayContaining([...GOOD]));
+  }, 600_000);
+
+  it(`a broken update resumes from ${BROKEN_RUNS} crash points up to the rollback: one restore, old versions back`, async () => {
+    const random = lcg(SEED + 1);
+    const phases = new Map<string, number>();
+    for (let i = 0; i < BROKEN_RUNS; i++) {
+      const { crashedIn } = await oneRun(
+        BROKEN[i % BROKEN.length] ?? "RollingBack",
+        Math.round(random() * 60),
+        true,
+      );
+      phases.set(crashedIn ?? "none", (phases.get(crashedIn ?? "none") ?? 0) + 1);
+    }
+    if (BROKEN_RUNS >= BROKEN.length)
+      expect([...phases.keys()]).toEqual(expect.arrayContaining(["RollingBack", "VerifyingRollback"]));
   }, 600_000);
 });

@@ -348,4 +348,29 @@ describe("guest update (simulator over SSH)", () => {
     const ran = s.history().commands.filter((x) => x.via === "ssh" && x.command.startsWith("systemd-run"));
     expect(ran).toEqual([]);
   }, 120_000);
+
+  it("a stopped container with requireRunning false is started, updated and shut down again", async () => {
+    const clock = new ScaledClock(100);
+    const { sim: s, controller: c, log } = await start(clock, TWO);
+    const namespace = (await c.store.list("ProxmoxCluster"))[0]?.metadata.namespace ?? "";
+    const policy = { runners: [{ type: "os" }], preflight: { requireRunning: false } };
+    await c.store.create(guestUpdate(namespace, policy, 213));
+    let gu = await finalOf(c, namespace, log.lines, 213);
+    const until = Date.now() + 30_000;
+    while (gu.status?.startedForUpdate && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      gu = (await c.store.get("GuestUpdate", namespace, "apps-213")) ?? gu;
+    }
+    expect(gu.status?.phase).toBe("Succeeded");
+    expect(gu.status?.startedForUpdate).toBeUndefined();
+    const ct = s.snapshot().guests["213"];
+    expect(ct?.contents?.os.apt?.installed.nginx?.version).toBe("1.22.1-9+deb12u1");
+    expect(ct?.status).toBe("stopped");
+    expect(
+      s
+        .history()
+        .guestEvents.filter((e) => e.vmid === 213)
+        .map((e) => e.event),
+    ).toEqual(["start", "stop"]);
+  }, 120_000);
 });

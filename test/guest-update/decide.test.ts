@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { jobId, restartJobId, rollbackJobId } from "../../controller/guest-update/commands.js";
 import { PHASES } from "../../controller/guest-update/flow.js";
 import { decideOperatorRollback } from "../../controller/guest-update/phases/operator-rollback.js";
+import { decideStopAgain, stopsAgain } from "../../controller/guest-update/phases/stop-again.js";
 import type { GuestContext, Observation } from "../../controller/guest-update/observation.js";
 import { plannedSteps } from "../../controller/guest-update/runner-steps.js";
 import type { Transition } from "../../controller/guest-update/transition.js";
@@ -626,5 +627,39 @@ describe("an operator's rollback request (refit rollback)", () => {
       rollbackRequest: { requestedAt: at, to: "refit-apps-20261101010000" },
     });
     expect(t?.kind !== "idle" && t?.patch?.snapshot?.name).toBe("refit-apps-20261101010000");
+  });
+});
+
+describe("a container started for the update is stopped again", () => {
+  const started = (phase: "Succeeded" | "Failed") => context({ status: { phase, startedForUpdate: true } });
+
+  it.each<[string, GuestContext, Observation, string]>([
+    [
+      "still running after the update: shut down as a job",
+      started("Succeeded"),
+      obs({ guest: guest() }),
+      "act shutdown 110",
+    ],
+    ["also after a failure", started("Failed"), obs({ guest: guest() }), "act shutdown 110"],
+    [
+      "stopped: the flag is cleared, the phase stays",
+      started("Succeeded"),
+      obs({ guest: guest({ running: false }) }),
+      "goto Succeeded",
+    ],
+  ])("%s", (_n, ctx, o, want) => {
+    expect(stopsAgain(ctx)).toBe(true);
+    const t = decideStopAgain(ctx, o);
+    expect(summary(t)).toBe(want);
+    if (t.kind === "goto") expect(Object.hasOwn(t.patch ?? {}, "startedForUpdate")).toBe(true);
+  });
+
+  it("Preflight records startedForUpdate before it starts a stopped container", () => {
+    const ctx = context({
+      status: { phase: "Preflight" },
+      policy: policy({ preflight: { requireRunning: false } }),
+    });
+    const t = decide(ctx, obs({ guest: guest({ running: false }) }));
+    expect(t.kind === "act" && t.patch?.startedForUpdate).toBe(true);
   });
 });

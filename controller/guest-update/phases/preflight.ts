@@ -91,7 +91,9 @@ export function decidePreflight(ctx: GuestContext, obs: Observation): Transition
       halted(ctx, "start") ??
       act([run(startContainerCommand(ctx.gu, ctx.node), `start ${vmid}`)], {
         reason: "Starting",
-        message: `starting CT ${vmid} for the update (requireRunning: false)`,
+        message: `starting CT ${vmid} for the update (requireRunning: false); it is shut down again afterwards`,
+        // Recorded before the start: whatever happens next, the end of the update stops it again.
+        patch: { startedForUpdate: true },
       })
     );
   }
