@@ -3,12 +3,7 @@
  * prints its ratios against, so a wrong bound would make every verdict wrong.
  */
 import { describe, expect, it } from "vitest";
-import {
-  containerSeconds,
-  effectiveConcurrency,
-  lowerBound,
-  sequentialMakespan,
-} from "./guest-bounds.js";
+import { containerSeconds, effectiveConcurrency, lowerBound, sequentialMakespan } from "./guest-bounds.js";
 
 const WORK = {
   snapshotSeconds: 2,
