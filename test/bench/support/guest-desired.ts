@@ -13,6 +13,14 @@ import { RESTARTED } from "./guest-fleet.js";
 export const PLAN_NAME = "bench-apps";
 export const MAX_PARALLEL = 8;
 export const MAX_PER_NODE = 3;
+/**
+ * Workaround, not a goal: the default (0) stalls the plan at the first failed container, and the
+ * guest update flow at this point fails a container now and then (SnapshotFailed although the
+ * snapshot was taken: a race between its snapshot listing and its job status, read in parallel).
+ * Tolerating failures lets the cycle cover the whole fleet, so the makespan is still measured; the
+ * correctness row still FAILs on any container that did not succeed.
+ */
+export const MAX_FAILURES = 200;
 /** The health check's warm-up after the restart: part of each container's verify time. */
 export const WARM_UP_SECONDS = 5;
 
@@ -28,7 +36,7 @@ spec:
   backup: { mode: snapshot, retention: { keepLast: 3 } }
   rollback: { policy: Auto }
   restart: { policy: Services, services: [${RESTARTED.join(", ")}] }
-  concurrency: { maxParallel: ${MAX_PARALLEL}, maxParallelPerNode: ${MAX_PER_NODE} }
+  concurrency: { maxParallel: ${MAX_PARALLEL}, maxParallelPerNode: ${MAX_PER_NODE}, maxFailures: ${MAX_FAILURES} }
 `;
 }
 
