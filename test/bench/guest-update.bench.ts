@@ -33,7 +33,7 @@ import type { BenchReport, BenchRow } from "./support/report.js";
 
 const SCALE = Number(process.env.REFIT_BENCH_GUEST_SCALE ?? 10);
 const LOWER_BOUND_GOAL = 1.15;
-const FINAL = new Set(["Succeeded", "Failed", "RolledBack", "Skipped"]);
+const FINAL = new Set(["Succeeded", "Failed", "RolledBack", "Blocked", "Skipped"]);
 const SPEEDUP_GOAL = 6;
 
 const EACH = containerSeconds({
