@@ -15,6 +15,7 @@ export const BENCH_FILES: string[] = [
   "observe.bench.ts",
   "rolling-patch.bench.ts",
   "rolling-ha.bench.ts",
+  "guest-update.bench.ts",
 ];
 
 async function main(): Promise<number> {
