@@ -12,7 +12,39 @@ import {
 import type { Deps } from "../context.js";
 import { applyConditions, type ConditionSummary } from "../runtime/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../runtime/manager.js";
-import type { ObjectKey } from "../runtime/store.js";
+import type { ObjectKey, WatchEvent } from "../runtime/store.js";
+
+type PlanSelection = Pick<NonNullable<GuestUpdatePlan["status"]>, "cycleTargets" | "conflicts">;
+
+/** The policies a plan's recorded selection names (applied to a container, or in a conflict). */
+function policiesNamed(status: PlanSelection | undefined): string[] {
+  const prefix = "GuestUpdatePolicy/";
+  const applied = (status?.cycleTargets ?? []).flatMap((x) => (x.policy ? [x.policy] : []));
+  const conflicting = (status?.conflicts ?? []).flatMap((c) =>
+    c.with.filter((w) => w.startsWith(prefix)).map((w) => w.slice(prefix.length)),
+  );
+  return [...applied, ...conflicting];
+}
+
+function selectionOf(o: WatchEvent["object"] | undefined): PlanSelection | undefined {
+  if (o?.kind !== "GuestUpdatePlan") return undefined;
+  const s = (o as GuestUpdatePlan).status;
+  return { cycleTargets: s?.cycleTargets ?? [], conflicts: s?.conflicts ?? [] };
+}
+
+/**
+ * The policies to look at again after a plan changed: only when the selection it recorded changed
+ * (a cycle started), those named before and after. A plan's other status writes (counts, phases)
+ * wake none, so 200 one-container policies are not re-derived at every child's step.
+ */
+export function policiesToWake(event: WatchEvent): ObjectKey[] {
+  const now = selectionOf(event.object);
+  const before = selectionOf(event.oldObject);
+  if (event.type === "MODIFIED" && JSON.stringify(now) === JSON.stringify(before)) return [];
+  const names = new Set([...policiesNamed(now), ...policiesNamed(before)]);
+  const namespace = event.object.metadata.namespace ?? "";
+  return [...names].map((name) => ({ kind: "GuestUpdatePolicy", namespace, name }));
+}
 
 export interface PolicyState {
   applied: GuestUpdatePolicyStatus["applied"];
@@ -74,6 +106,7 @@ function readyOf(
 
 export class GuestUpdatePolicyReconciler implements Reconciler {
   readonly kind = "GuestUpdatePolicy" as const;
+  readonly watches = [{ kind: "GuestUpdatePlan" as const, keys: policiesToWake }];
 
   constructor(private readonly deps: Deps) {}
 
@@ -90,7 +123,8 @@ export class GuestUpdatePolicyReconciler implements Reconciler {
     applyConditions(s, { ready: state.ready }, generation, this.deps.clock.now());
     s.observedGeneration = generation;
     if (JSON.stringify(s) !== before) await this.deps.store.updateStatus(policy);
-    // Plans record their selection when a cycle starts; look again at that pace.
-    return { requeueAfter: this.deps.timing.waitMs };
+    // A plan recording a new selection wakes the policies it names (policiesToWake); the idle look
+    // catches what no event says (a policy no plan names any more after an edit of the policy).
+    return { requeueAfter: this.deps.timing.idleMs };
   }
 }
