@@ -28,7 +28,7 @@ function policiesNamed(status: PlanSelection | undefined): string[] {
 
 function selectionOf(o: WatchEvent["object"] | undefined): PlanSelection | undefined {
   if (o?.kind !== "GuestUpdatePlan") return undefined;
-  const s = (o).status;
+  const s = o.status;
   return { cycleTargets: s?.cycleTargets ?? [], conflicts: s?.conflicts ?? [] };
 }
 
