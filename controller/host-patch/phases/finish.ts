@@ -1,6 +1,15 @@
 /** Verifying, Restoring and Blocked: prove the patch, undo the evacuation, or look again. */
 import type { Needs, Observation, PatchContext } from "../observation.js";
-import { act, fail, goto, poll, wait, type Transition } from "../transition.js";
+import {
+  act,
+  fail,
+  goto,
+  poll,
+  wait,
+  type HistoryNote,
+  type Migration,
+  type Transition,
+} from "../transition.js";
 import { iso } from "./gating.js";
 import { decideLeaveMaintenance, HA_LRM_UNIT } from "./ha-maintenance.js";
 import {
@@ -19,9 +28,15 @@ export function verifyingNeeds(ctx: PatchContext): Needs {
   return { node: { pendingUpdates: true }, ceph: true, ...(starts ? { cluster: true } : {}) };
 }
 
-/** The containers HA relocated off the node before its reboot run on their targets (migrations.ts startsPending). */
-function relocatedStarted(ctx: PatchContext, obs: Observation): Transition | undefined {
-  if (!(ctx.status.migrations ?? []).some((m) => m.awaitingStart)) return undefined;
+/**
+ * The containers HA relocated off the node before its reboot run on their targets (migrations.ts
+ * startsPending): a transition while one is still owed, else what to carry into Restoring.
+ */
+function relocatedStarted(
+  ctx: PatchContext,
+  obs: Observation,
+): Transition | { migrations?: Migration[]; notes: HistoryNote[] } {
+  if (!(ctx.status.migrations ?? []).some((m) => m.awaitingStart)) return { notes: [] };
   if (!obs.cluster) return poll("Verifying", "reading the cluster to see HA start the relocated containers");
   const s = startsPending(ctx, obs.cluster);
   if (s.overdue) {
@@ -30,7 +45,7 @@ function relocatedStarted(ctx: PatchContext, obs: Observation): Transition | und
       notes: [...s.notes, { step: "migrate", outcome: "failed", message: s.overdue }],
     });
   }
-  if (s.waiting.length === 0) return undefined;
+  if (s.waiting.length === 0) return { migrations: s.list, notes: s.notes };
   const message = `waiting for HA to start ${s.waiting.map((m) => `${m.vmid} on ${m.to}`).join(", ")}`;
   return s.notes.length > 0
     ? poll("Verifying", message, { patch: { migrations: s.list }, notes: s.notes })
@@ -55,19 +70,15 @@ export function decideVerifying(ctx: PatchContext, obs: Observation): Transition
       notes: [...noout.notes, { step: "verify", outcome: "failed", message }],
     });
   }
-  const starting = relocatedStarted(ctx, obs);
-  if (starting) return starting;
-  const started =
-    obs.cluster && ctx.status.migrations?.some((m) => m.awaitingStart)
-      ? startsPending(ctx, obs.cluster)
-      : undefined;
+  const started = relocatedStarted(ctx, obs);
+  if ("kind" in started) return started;
   const left = o.pendingUpdates?.ok ? o.pendingUpdates.value.changes.length : undefined;
   const message = `verified${left ? ` (${left} package(s) newly pending)` : ""}; returning guests`;
   return goto("Restoring", message, {
-    patch: { ...noout.patch, ...(started ? { migrations: started.list } : {}) },
+    patch: { ...noout.patch, ...(started.migrations ? { migrations: started.migrations } : {}) },
     notes: [
       ...noout.notes,
-      ...(started?.notes ?? []),
+      ...started.notes,
       {
         step: "verify",
         outcome: "done",
